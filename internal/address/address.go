@@ -1,0 +1,53 @@
+// Package address normalises email addresses so that the address on record
+// and the address in a message compare equal exactly when SPEC §3 says they
+// should: case-insensitively, with internationalised domains as A-labels.
+package address
+
+import (
+	"fmt"
+	"net/mail"
+	"strings"
+
+	"golang.org/x/net/idna"
+)
+
+var profile = idna.Lookup
+
+// Normalize returns addr, a bare address without display name, in canonical
+// form: lower case, domain converted to its A-label (punycode) form.
+func Normalize(addr string) (string, error) {
+	a, err := mail.ParseAddress(addr)
+	if err != nil {
+		return "", fmt.Errorf("address: %q is not a valid email address", addr)
+	}
+	if a.Name != "" || a.Address != strings.TrimSpace(addr) {
+		return "", fmt.Errorf("address: %q must be a bare address, without a display name", addr)
+	}
+	return normalizeParsed(a.Address)
+}
+
+// NormalizeParsed canonicalises an address already taken out of a header by
+// net/mail or go-message.
+func NormalizeParsed(addr string) (string, error) {
+	return normalizeParsed(addr)
+}
+
+func normalizeParsed(addr string) (string, error) {
+	at := strings.LastIndexByte(addr, '@')
+	if at <= 0 || at == len(addr)-1 {
+		return "", fmt.Errorf("address: %q has no domain", addr)
+	}
+	domain, err := profile.ToASCII(strings.TrimSuffix(addr[at+1:], "."))
+	if err != nil {
+		return "", fmt.Errorf("address: %q has an invalid domain: %w", addr, err)
+	}
+	if !strings.Contains(domain, ".") {
+		return "", fmt.Errorf("address: %q has no top-level domain", addr)
+	}
+	return strings.ToLower(addr[:at]) + "@" + strings.ToLower(domain), nil
+}
+
+// Domain returns the domain of a normalised address.
+func Domain(addr string) string {
+	return addr[strings.LastIndexByte(addr, '@')+1:]
+}

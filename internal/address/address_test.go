@@ -1,0 +1,30 @@
+package address
+
+import "testing"
+
+func TestNormalize(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"IT@Acme.Example", "it@acme.example"},
+		{"ops@bücher.example", "ops@xn--bcher-kva.example"},
+		{"ops@BÜCHER.example", "ops@xn--bcher-kva.example"},
+		{"ops@xn--bcher-kva.example", "ops@xn--bcher-kva.example"},
+		{" it@acme.example ", "it@acme.example"},
+	}
+	for _, tt := range tests {
+		got, err := Normalize(tt.in)
+		if err != nil || got != tt.want {
+			t.Errorf("Normalize(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "it", "it@", "@acme.example", "Ann <ann@acme.example>", "a@b@", "it@localhost", "a@b..example"} {
+		if got, err := Normalize(bad); err == nil {
+			t.Errorf("Normalize(%q) = %q, want an error", bad, got)
+		}
+	}
+}
+
+func TestDomain(t *testing.T) {
+	if got := Domain("it@mail.acme.example"); got != "mail.acme.example" {
+		t.Errorf("Domain = %q", got)
+	}
+}

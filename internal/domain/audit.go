@@ -1,0 +1,37 @@
+package domain
+
+import "time"
+
+// Action names what an audit entry records.
+type Action string
+
+// Audited actions.
+const (
+	ActionLock           Action = "lock"
+	ActionAutoLock       Action = "auto_lock"
+	ActionUnlock         Action = "unlock"
+	ActionPasswordChange Action = "password_change"
+	ActionApprove        Action = "approve"
+	ActionReject         Action = "reject"
+	ActionExpire         Action = "expire"
+	ActionImport         Action = "import"
+	ActionTokenCreate    Action = "token_create"
+	ActionOperatorAdd    Action = "operator_add"
+	ActionPolicyChange   Action = "policy_change"
+	ActionContactAdd     Action = "contact_add"
+	ActionContactRemove  Action = "contact_remove"
+	ActionUserCreate     Action = "user_create"
+)
+
+// AuditEntry records who did what to whom, through which channel and when.
+type AuditEntry struct {
+	ID     int64
+	OrgID  int64 // 0 when the action concerns no organisation
+	Actor  string
+	Action Action
+	Target string // e.g. a username, a request id, a token name
+	// Source is the channel: "message-id:<...>", "http:<request id>" or "cli".
+	Source string
+	Note   string
+	At     time.Time
+}

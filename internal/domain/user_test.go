@@ -1,0 +1,102 @@
+package domain
+
+import (
+	"testing"
+	"time"
+)
+
+func TestRecordLogin(t *testing.T) {
+	p := Policy{MaxFailedLogins: 3, FailureWindow: time.Hour, AutoUnlock: true}
+	u := &User{Username: "jsmith"}
+	at := func(m int) time.Time { return testNow.Add(time.Duration(m) * time.Minute) }
+
+	for i, want := range []bool{false, false, true} {
+		if res, locked := u.RecordLogin(p, false, at(i)); res != LoginInvalid || locked != want {
+			t.Fatalf("failure %d: got %s locked=%v, want invalid locked=%v", i+1, res, locked, want)
+		}
+	}
+	if u.Lock == nil || u.Lock.Reason != LockFailedLogins || !u.Lock.Expires.IsZero() {
+		t.Fatalf("lock = %+v, want a permanent failed_logins lock", u.Lock)
+	}
+	if res, _ := u.RecordLogin(p, true, at(5)); res != LoginLocked {
+		t.Errorf("correct password while locked: got %s, want locked", res)
+	}
+	if u.FailedLogins != 3 {
+		t.Errorf("attempts while locked counted: %d", u.FailedLogins)
+	}
+	u.Unlock()
+	if u.Status(at(6)) != StatusActive || u.FailedLogins != 0 {
+		t.Errorf("after unlock: status %s, failures %d", u.Status(at(6)), u.FailedLogins)
+	}
+}
+
+func TestRecordLoginSuccessResetsCounter(t *testing.T) {
+	p := Policy{MaxFailedLogins: 2, FailureWindow: time.Hour}
+	u := &User{}
+	u.RecordLogin(p, false, testNow)
+	if res, _ := u.RecordLogin(p, true, testNow); res != LoginOK || u.FailedLogins != 0 {
+		t.Fatalf("success: got %s with %d failures", res, u.FailedLogins)
+	}
+	if _, locked := u.RecordLogin(p, false, testNow); locked {
+		t.Error("one failure after a success locked the account")
+	}
+}
+
+func TestRecordLoginFailureWindow(t *testing.T) {
+	p := Policy{MaxFailedLogins: 2, FailureWindow: time.Hour}
+	u := &User{}
+	u.RecordFailedLogin(p, testNow)
+	if u.RecordFailedLogin(p, testNow.Add(time.Hour)) {
+		t.Error("a failure after the quiet window locked the account; the counter should have reset")
+	}
+	if !u.RecordFailedLogin(p, testNow.Add(time.Hour+time.Minute)) {
+		t.Error("two failures within the window did not lock")
+	}
+}
+
+func TestRecordLoginNeverLocksWithZeroMax(t *testing.T) {
+	u := &User{}
+	for i := range 100 {
+		if u.RecordFailedLogin(Policy{}, testNow.Add(time.Duration(i)*time.Second)) {
+			t.Fatal("max_failed_logins 0 locked the account")
+		}
+	}
+}
+
+func TestTemporaryLockLiftsItself(t *testing.T) {
+	p := Policy{MaxFailedLogins: 1, LockoutDuration: 15 * time.Minute}
+	u := &User{}
+	if !u.RecordFailedLogin(p, testNow) {
+		t.Fatal("did not lock")
+	}
+	if !u.LockedAt(testNow.Add(14*time.Minute)) || u.LockedAt(testNow.Add(15*time.Minute)) {
+		t.Fatalf("lock window wrong: expires %v", u.Lock.Expires)
+	}
+	if res, _ := u.RecordLogin(p, true, testNow.Add(16*time.Minute)); res != LoginOK || u.Lock != nil {
+		t.Errorf("after expiry: got %s, lock %+v", res, u.Lock)
+	}
+}
+
+func TestAdminLockIsPermanent(t *testing.T) {
+	u := &User{}
+	u.LockByAdmin("operator:ann@acme.example", "left the company", testNow)
+	if !u.LockedAt(testNow.Add(1000*time.Hour)) || u.Lock.Reason != LockAdmin {
+		t.Errorf("admin lock = %+v", u.Lock)
+	}
+	if res, _ := u.RecordLogin(DefaultPolicy(), true, testNow); res != LoginLocked {
+		t.Errorf("login while admin-locked: %s", res)
+	}
+}
+
+func TestValidateUsername(t *testing.T) {
+	for _, ok := range []string{"jsmith", "JSmith", "j.smith", "j_smith-2", "müller", "a@b"} {
+		if err := ValidateUsername(ok); err != nil {
+			t.Errorf("ValidateUsername(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "j smith", "a,b", "../etc", "a\x00b", "a\nb", string(make([]byte, 65)), "x\xffy"} {
+		if err := ValidateUsername(bad); err == nil {
+			t.Errorf("ValidateUsername(%q) accepted", bad)
+		}
+	}
+}

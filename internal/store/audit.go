@@ -1,0 +1,91 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/unlockd/unlockd/internal/domain"
+)
+
+const insertAudit = `INSERT INTO audit (org_id, actor, action, target, source, note, at)
+	VALUES (?, ?, ?, ?, ?, ?, ?)`
+
+// audit writes one entry inside the caller's transaction, stamped now.
+func (s *Store) audit(ctx context.Context, tx *sqlx.Tx, e domain.AuditEntry) error {
+	if _, err := tx.ExecContext(ctx, tx.Rebind(insertAudit), nullID(e.OrgID), e.Actor,
+		string(e.Action), e.Target, e.Source, e.Note, s.now()); err != nil {
+		return fmt.Errorf("store: audit %s %s: %w", e.Action, e.Target, err)
+	}
+	return nil
+}
+
+// AuditFilter narrows ListAudit. Zero fields match everything.
+type AuditFilter struct {
+	OrgID  int64
+	Target string
+	// BeforeID pages backwards: only entries with a smaller id.
+	BeforeID int64
+	Limit    int
+}
+
+type auditRow struct {
+	ID     int64     `db:"id"`
+	OrgID  *int64    `db:"org_id"`
+	Actor  string    `db:"actor"`
+	Action string    `db:"action"`
+	Target string    `db:"target"`
+	Source string    `db:"source"`
+	Note   string    `db:"note"`
+	At     time.Time `db:"at"`
+}
+
+// ListAudit returns audit entries, newest first.
+func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]domain.AuditEntry, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	q := `SELECT id, org_id, actor, action, target, source, note, at FROM audit WHERE 1 = 1`
+	var args []any
+	if f.OrgID != 0 {
+		q += ` AND org_id = ?`
+		args = append(args, f.OrgID)
+	}
+	if f.Target != "" {
+		q += ` AND target = ?`
+		args = append(args, f.Target)
+	}
+	if f.BeforeID != 0 {
+		q += ` AND id < ?`
+		args = append(args, f.BeforeID)
+	}
+	q += ` ORDER BY id DESC LIMIT ?`
+	args = append(args, limitOrDefault(f.Limit))
+	var rows []auditRow
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("store: list audit: %w", err)
+	}
+	out := make([]domain.AuditEntry, len(rows))
+	for i, r := range rows {
+		out[i] = domain.AuditEntry{ID: r.ID, Actor: r.Actor, Action: domain.Action(r.Action),
+			Target: r.Target, Source: r.Source, Note: r.Note, At: r.At.UTC()}
+		if r.OrgID != nil {
+			out[i].OrgID = *r.OrgID
+		}
+	}
+	return out, nil
+}
+
+// MaxLimit caps list sizes.
+const MaxLimit = 1000
+
+func limitOrDefault(n int) int {
+	switch {
+	case n <= 0:
+		return 100
+	case n > MaxLimit:
+		return MaxLimit
+	}
+	return n
+}

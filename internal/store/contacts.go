@@ -1,0 +1,108 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/unlockd/unlockd/internal/address"
+	"github.com/unlockd/unlockd/internal/domain"
+)
+
+// normalizeContact checks a contact's address and puts it in canonical form.
+func normalizeContact(c domain.Contact) (domain.Contact, error) {
+	email, err := address.Normalize(c.Email)
+	if err != nil {
+		return c, domain.Errorf(domain.CodeInvalid, "contact %q is not a valid email address", c.Email)
+	}
+	c.Email = email
+	return c, nil
+}
+
+const insertContact = `INSERT INTO contacts (org_id, email, name, created_at) VALUES (?, ?, ?, ?) RETURNING id`
+
+// AddContact adds an authorised contact to the org. The address is stored
+// normalised; one already on record for the org (in any case) is a conflict.
+func (s *Store) AddContact(ctx context.Context, slug string, c domain.Contact, actor, source string) (domain.Contact, error) {
+	c, err := normalizeContact(c)
+	if err != nil {
+		return c, err
+	}
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		org, err := s.orgBySlug(ctx, tx, slug, "")
+		if err != nil {
+			return err
+		}
+		c.OrgID = org.ID
+		if c.ID, err = s.addContact(ctx, tx, c); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, domain.AuditEntry{OrgID: org.ID, Actor: actor, Action: domain.ActionContactAdd, Target: c.Email, Source: source})
+	})
+	return c, err
+}
+
+func (s *Store) addContact(ctx context.Context, tx *sqlx.Tx, c domain.Contact) (int64, error) {
+	id, err := insertID(ctx, tx, insertContact, c.OrgID, c.Email, c.Name, s.now())
+	if isUnique(err) {
+		return 0, domain.Errorf(domain.CodeConflict, "contact %s is already on record", c.Email)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("store: insert contact: %w", err)
+	}
+	return id, nil
+}
+
+type contactRow struct {
+	ID    int64  `db:"id"`
+	OrgID int64  `db:"org_id"`
+	Email string `db:"email"`
+	Name  string `db:"name"`
+}
+
+func (r contactRow) contact() domain.Contact {
+	return domain.Contact{ID: r.ID, OrgID: r.OrgID, Email: r.Email, Name: r.Name}
+}
+
+// Contacts lists the org's authorised contacts by address.
+func (s *Store) Contacts(ctx context.Context, slug string) ([]domain.Contact, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	org, err := s.orgBySlug(ctx, s.db, slug, "")
+	if err != nil {
+		return nil, err
+	}
+	var rows []contactRow
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`SELECT id, org_id, email, name FROM contacts WHERE org_id = ? ORDER BY email`), org.ID); err != nil {
+		return nil, fmt.Errorf("store: list contacts: %w", err)
+	}
+	out := make([]domain.Contact, len(rows))
+	for i, r := range rows {
+		out[i] = r.contact()
+	}
+	return out, nil
+}
+
+// RemoveContact deletes an authorised contact; domain.ErrNotFound when the
+// org has no such contact.
+func (s *Store) RemoveContact(ctx context.Context, slug, email, actor, source string) error {
+	norm, err := address.Normalize(email)
+	if err != nil {
+		return domain.Errorf(domain.CodeNotFound, "contact %q not found", email)
+	}
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		org, err := s.orgBySlug(ctx, tx, slug, "")
+		if err != nil {
+			return err
+		}
+		res, err := tx.ExecContext(ctx, tx.Rebind(`DELETE FROM contacts WHERE org_id = ? AND lower(email) = ?`), org.ID, norm)
+		if err != nil {
+			return fmt.Errorf("store: delete contact: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return domain.Errorf(domain.CodeNotFound, "contact %q not found", email)
+		}
+		return s.audit(ctx, tx, domain.AuditEntry{OrgID: org.ID, Actor: actor, Action: domain.ActionContactRemove, Target: norm, Source: source})
+	})
+}

@@ -1,0 +1,176 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/unlockd/unlockd/internal/domain"
+)
+
+// Message identifies one mailbox message and what intake learned about it.
+type Message struct {
+	Mailbox string
+	// Key is the duplicate key: the Message-ID, or a hash of the headers
+	// for a message without one.
+	Key         string
+	MessageID   string
+	UIDValidity uint32
+	UID         uint32
+	Subject     string
+	ReceivedAt  time.Time
+	// AuthReason explains the sender-authentication verdict in Facts.
+	AuthReason string
+}
+
+// ErrDuplicate is returned by Decide for a message already decided.
+var ErrDuplicate = domain.Errorf(domain.CodeConflict, "message already decided")
+
+// Decided is what Decide recorded.
+type Decided struct {
+	ID       int64
+	Decision domain.Decision
+}
+
+const insertDecision = `INSERT INTO decisions (mailbox, message_key, message_id, uidvalidity, uid, sender,
+	subject, verdict, reason, authenticated, auth_reason, contact_id, received_at, decided_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+
+const insertItem = `INSERT INTO request_items (decision_id, org_id, user_id, username, state, reason,
+	unverified_sender, decided_by, decided_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
+// Decide records the decision on one message in a single transaction: it
+// reads the sender's accounts under row locks, applies domain.Decide, writes
+// the decision and its items, unlocks the users it applies, and writes their
+// audit entries. A message already decided for its mailbox returns
+// ErrDuplicate and writes nothing. verdict overrides domain.Decide for
+// messages decided before the sender is considered (ignored or unparsable
+// mail); pass "" otherwise.
+func (s *Store) Decide(ctx context.Context, m Message, f domain.Facts, verdict domain.Verdict, reason string) (Decided, error) {
+	var out Decided
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var exists int
+		err := tx.GetContext(ctx, &exists, tx.Rebind(`SELECT 1 FROM decisions WHERE mailbox = ? AND message_key = ?`), m.Mailbox, m.Key)
+		if err == nil {
+			return ErrDuplicate
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("store: duplicate check: %w", err)
+		}
+		now := s.now()
+		d := domain.Decision{Verdict: verdict, Reason: reason}
+		var contactID int64
+		if verdict == "" {
+			accounts, err := s.accounts(ctx, tx, f.Sender, f.Usernames, now)
+			if err != nil {
+				return err
+			}
+			d = domain.Decide(f, accounts, now)
+			if len(accounts) > 0 {
+				contactID = accounts[0].Contact.ID
+			}
+			if err := s.applyItems(ctx, tx, accounts, d, m, now); err != nil {
+				return err
+			}
+		}
+		out.ID, err = insertID(ctx, tx, insertDecision, m.Mailbox, m.Key, m.MessageID, int64(m.UIDValidity), int64(m.UID),
+			f.Sender, m.Subject, string(d.Verdict), d.Reason, f.Authenticated, m.AuthReason, nullID(contactID),
+			nullTime(m.ReceivedAt), now)
+		if isUnique(err) {
+			return ErrDuplicate
+		}
+		if err != nil {
+			return fmt.Errorf("store: insert decision: %w", err)
+		}
+		for i, it := range d.Items {
+			var decidedAt sql.NullTime
+			if it.State != domain.ItemPending {
+				decidedAt = nullTime(now)
+				d.Items[i].DecidedBy, d.Items[i].DecidedAt = emailActor(f.Sender), now
+			}
+			if _, err := tx.ExecContext(ctx, tx.Rebind(insertItem), out.ID, nullID(it.OrgID), nullID(it.UserID), it.Username,
+				string(it.State), string(it.Reason), it.UnverifiedSender, d.Items[i].DecidedBy, decidedAt); err != nil {
+				return fmt.Errorf("store: insert request item: %w", err)
+			}
+		}
+		out.Decision = d
+		return nil
+	})
+	return out, err
+}
+
+// emailActor names a contact acting by email in audit entries and items.
+func emailActor(sender string) string { return "email:" + sender }
+
+// applyItems unlocks the users whose items the decision applied.
+func (s *Store) applyItems(ctx context.Context, tx *sqlx.Tx, accounts []domain.Account, d domain.Decision, m Message, now time.Time) error {
+	for _, it := range d.Items {
+		if it.State != domain.ItemApplied {
+			continue
+		}
+		for _, a := range accounts {
+			u, ok := a.Users[it.Username]
+			if !ok || a.Org.ID != it.OrgID {
+				continue
+			}
+			u.Unlock()
+			if err := s.saveUser(ctx, tx, u); err != nil {
+				return err
+			}
+			if err := s.audit(ctx, tx, domain.AuditEntry{OrgID: a.Org.ID, Actor: emailActor(a.Contact.Email),
+				Action: domain.ActionUnlock, Target: u.Username, Source: "message-id:" + m.MessageID,
+				Note: "verified email request"}); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// accounts loads, under row locks, every org where sender is an authorised
+// contact, with the org's users among usernames and the contact's unlocks
+// by email in the last hour. Users of other orgs are never read, so a
+// decision cannot reveal them.
+func (s *Store) accounts(ctx context.Context, tx *sqlx.Tx, sender string, usernames []string, now time.Time) ([]domain.Account, error) {
+	if sender == "" {
+		return nil, nil
+	}
+	var contacts []contactRow
+	if err := sqlx.SelectContext(ctx, tx, &contacts, tx.Rebind(`SELECT id, org_id, email, name FROM contacts
+		WHERE lower(email) = ? ORDER BY org_id`), sender); err != nil {
+		return nil, fmt.Errorf("store: contacts of %s: %w", sender, err)
+	}
+	accounts := make([]domain.Account, 0, len(contacts))
+	for _, c := range contacts {
+		a := domain.Account{Contact: c.contact(), Users: map[string]domain.User{}}
+		var org orgRow
+		if err := sqlx.GetContext(ctx, tx, &org, tx.Rebind(`SELECT `+orgColumns+` FROM orgs WHERE id = ?`), c.OrgID); err != nil {
+			return nil, fmt.Errorf("store: org of contact: %w", err)
+		}
+		a.Org = org.org()
+		if len(usernames) > 0 {
+			q, args, err := sqlx.In(`SELECT `+userColumns+` FROM users WHERE org_id = ? AND username IN (?)`+s.forUpdate(), c.OrgID, usernames)
+			if err != nil {
+				return nil, fmt.Errorf("store: users query: %w", err)
+			}
+			var rows []userRow
+			if err := sqlx.SelectContext(ctx, tx, &rows, tx.Rebind(q), args...); err != nil {
+				return nil, fmt.Errorf("store: requested users: %w", err)
+			}
+			for _, r := range rows {
+				a.Users[r.Username] = r.user()
+			}
+		}
+		if err := tx.GetContext(ctx, &a.RecentUnlocks, tx.Rebind(`SELECT count(*) FROM request_items
+			WHERE org_id = ? AND decided_by = ? AND state = 'applied' AND decided_at > ?`),
+			c.OrgID, emailActor(c.Email), now.Add(-time.Hour)); err != nil {
+			return nil, fmt.Errorf("store: recent unlocks: %w", err)
+		}
+		accounts = append(accounts, a)
+	}
+	return accounts, nil
+}

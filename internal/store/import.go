@@ -1,0 +1,177 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/unlockd/unlockd/internal/domain"
+)
+
+// ImportResult says what Import wrote.
+type ImportResult struct {
+	OrgCreated bool
+	Contacts   int
+	Users      int
+}
+
+// importBatch is the number of rows per multi-row INSERT: 14 columns × 500
+// rows stays far below both engines' limits on bound parameters.
+const importBatch = 500
+
+// Import adds contacts and users to the org named by slug, creating the org
+// with the default policy when it does not exist. It is all or nothing: a
+// contact or username already on record is a conflict naming it, and nothing
+// is written. Callers validate rows first (usernames, addresses).
+func (s *Store) Import(ctx context.Context, slug string, contacts []domain.Contact, users []domain.User, actor, source string) (ImportResult, error) {
+	var res ImportResult
+	for i := range contacts {
+		var err error
+		if contacts[i], err = normalizeContact(contacts[i]); err != nil {
+			return res, err
+		}
+	}
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		org, err := s.orgBySlug(ctx, tx, slug, "")
+		if domainCode(err) == domain.CodeNotFound {
+			org = domain.Org{Slug: slug, Name: slug, Policy: domain.DefaultPolicy()}
+			if err = validateOrg(org); err != nil {
+				return err
+			}
+			org.ID, err = s.createOrg(ctx, tx, org)
+			res.OrgCreated = true
+		}
+		if err != nil {
+			return err
+		}
+		if err := s.checkImportConflicts(ctx, tx, org.ID, contacts, users); err != nil {
+			return err
+		}
+		if err := s.insertContacts(ctx, tx, org.ID, contacts); err != nil {
+			return err
+		}
+		if err := s.insertUsers(ctx, tx, org.ID, users); err != nil {
+			return err
+		}
+		res.Contacts, res.Users = len(contacts), len(users)
+		return s.audit(ctx, tx, domain.AuditEntry{OrgID: org.ID, Actor: actor, Action: domain.ActionImport, Target: slug,
+			Source: source, Note: fmt.Sprintf("%d contacts, %d users", len(contacts), len(users))})
+	})
+	if err != nil {
+		return ImportResult{}, err
+	}
+	return res, nil
+}
+
+func domainCode(err error) domain.Code {
+	if err == nil {
+		return ""
+	}
+	return domain.ErrorCode(err)
+}
+
+// checkImportConflicts names the first contact or user already on record,
+// so that the caller can point at its row.
+func (s *Store) checkImportConflicts(ctx context.Context, tx *sqlx.Tx, orgID int64, contacts []domain.Contact, users []domain.User) error {
+	if len(contacts) > 0 {
+		var existing []string
+		if err := sqlx.SelectContext(ctx, tx, &existing, tx.Rebind(`SELECT lower(email) FROM contacts WHERE org_id = ?`), orgID); err != nil {
+			return fmt.Errorf("store: existing contacts: %w", err)
+		}
+		known := toSet(existing)
+		for _, c := range contacts {
+			if known[c.Email] {
+				return &ImportConflict{Contact: c.Email}
+			}
+		}
+	}
+	if len(users) > 0 {
+		var existing []string
+		if err := sqlx.SelectContext(ctx, tx, &existing, tx.Rebind(`SELECT username FROM users WHERE org_id = ?`), orgID); err != nil {
+			return fmt.Errorf("store: existing users: %w", err)
+		}
+		known := toSet(existing)
+		for _, u := range users {
+			if known[u.Username] {
+				return &ImportConflict{Username: u.Username}
+			}
+		}
+	}
+	return nil
+}
+
+// ImportConflict names a contact or user that is already on record.
+type ImportConflict struct {
+	Contact  string
+	Username string
+}
+
+func (e *ImportConflict) Error() string {
+	if e.Contact != "" {
+		return fmt.Sprintf("contact %s is already on record", e.Contact)
+	}
+	return fmt.Sprintf("user %q already exists", e.Username)
+}
+
+// Is makes an ImportConflict a domain conflict for errors.Is.
+func (e *ImportConflict) Is(target error) bool { return target == domain.ErrConflict }
+
+func toSet(xs []string) map[string]bool {
+	m := make(map[string]bool, len(xs))
+	for _, x := range xs {
+		m[x] = true
+	}
+	return m
+}
+
+func (s *Store) insertContacts(ctx context.Context, tx *sqlx.Tx, orgID int64, contacts []domain.Contact) error {
+	now := s.now()
+	return batches(len(contacts), func(lo, hi int) error {
+		args := make([]any, 0, (hi-lo)*4)
+		for _, c := range contacts[lo:hi] {
+			args = append(args, orgID, c.Email, c.Name, now)
+		}
+		q := `INSERT INTO contacts (org_id, email, name, created_at) VALUES ` + placeholders(hi-lo, 4)
+		if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
+			return fmt.Errorf("store: import contacts: %w", mapErr(err))
+		}
+		return nil
+	})
+}
+
+func (s *Store) insertUsers(ctx context.Context, tx *sqlx.Tx, orgID int64, users []domain.User) error {
+	now := s.now()
+	return batches(len(users), func(lo, hi int) error {
+		args := make([]any, 0, (hi-lo)*14)
+		for _, u := range users[lo:hi] {
+			reason, at, by, note, expires := lockArgs(u.Lock)
+			args = append(args, orgID, u.Username, u.DisplayName, u.Email, u.PasswordHash,
+				reason, at, by, note, expires, u.FailedLogins, nullTime(u.LastFailedAt), now, now)
+		}
+		q := `INSERT INTO users (org_id, username, display_name, email, password_hash, lock_reason,
+			locked_at, locked_by, lock_note, lock_expires_at, failed_logins, last_failed_at, created_at, updated_at)
+			VALUES ` + placeholders(hi-lo, 14)
+		if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
+			return fmt.Errorf("store: import users: %w", mapErr(err))
+		}
+		return nil
+	})
+}
+
+// batches calls fn for consecutive [lo, hi) ranges of at most importBatch.
+func batches(n int, fn func(lo, hi int) error) error {
+	for lo := 0; lo < n; lo += importBatch {
+		if err := fn(lo, min(lo+importBatch, n)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// placeholders returns "(?, ?), (?, ?)" for rows × cols.
+func placeholders(rows, cols int) string {
+	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
+	return strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")
+}

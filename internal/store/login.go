@@ -1,0 +1,37 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"github.com/unlockd/unlockd/internal/domain"
+	"github.com/unlockd/unlockd/internal/password"
+)
+
+// dummyHash is verified against when the user is unknown or has no
+// password, so the answer takes as long as for a real user.
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := password.Hash("unlockd timing equaliser", password.Default)
+	return h
+})
+
+// Authenticate checks a user's password and applies the attempt to the
+// failed-login counter (SPEC §2). An unknown user answers invalid, like a
+// wrong password, and costs the same time.
+func (s *Store) Authenticate(ctx context.Context, slug, username, pw, source string) (domain.LoginResult, error) {
+	u, err := s.User(ctx, slug, username)
+	if errors.Is(err, domain.ErrNotFound) {
+		_ = password.Verify(pw, dummyHash())
+		return domain.LoginInvalid, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	hash := u.PasswordHash
+	if hash == "" {
+		hash = dummyHash()
+	}
+	ok := password.Verify(pw, hash) == nil && u.PasswordHash != ""
+	return s.RecordLogin(ctx, slug, username, ok, source)
+}

@@ -1,0 +1,59 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/unlockd/unlockd/internal/address"
+	"github.com/unlockd/unlockd/internal/domain"
+)
+
+// Operator is a web-UI account of support staff or an org admin.
+type Operator struct {
+	ID      int64
+	Email   string
+	Role    domain.Role
+	OrgSlug string // empty for staff
+}
+
+const insertOperator = `INSERT INTO operators (email, role, org_id, password_hash, created_at)
+	VALUES (?, ?, ?, ?, ?) RETURNING id`
+
+// AddOperator creates a web-UI account with an already hashed password. An
+// address in use (in any case) is a conflict.
+func (s *Store) AddOperator(ctx context.Context, op Operator, hash, actor, source string) (Operator, error) {
+	if op.Role != domain.RoleStaff && op.Role != domain.RoleAdmin {
+		return op, domain.Errorf(domain.CodeInvalid, "operator role must be staff or admin")
+	}
+	if err := checkRoleOrg(op.Role, op.OrgSlug); err != nil {
+		return op, err
+	}
+	email, err := address.Normalize(op.Email)
+	if err != nil {
+		return op, domain.Errorf(domain.CodeInvalid, "operator email %q is not a valid address", op.Email)
+	}
+	op.Email = email
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var orgID int64
+		if op.OrgSlug != "" {
+			org, err := s.orgBySlug(ctx, tx, op.OrgSlug, "")
+			if err != nil {
+				return err
+			}
+			orgID = org.ID
+		}
+		var err error
+		op.ID, err = insertID(ctx, tx, insertOperator, op.Email, string(op.Role), nullID(orgID), hash, s.now())
+		if isUnique(err) {
+			return domain.Errorf(domain.CodeConflict, "operator %s already exists", op.Email)
+		}
+		if err != nil {
+			return fmt.Errorf("store: insert operator: %w", err)
+		}
+		return s.audit(ctx, tx, domain.AuditEntry{OrgID: orgID, Actor: actor, Action: domain.ActionOperatorAdd,
+			Target: op.Email, Source: source, Note: "role " + string(op.Role)})
+	})
+	return op, err
+}

@@ -1,0 +1,62 @@
+package store
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/unlockd/unlockd/internal/domain"
+)
+
+// Token is an API token's record; the token itself is never stored.
+type Token struct {
+	ID      int64
+	Name    string
+	Role    domain.Role
+	OrgSlug string // empty for staff
+}
+
+const insertToken = `INSERT INTO api_tokens (name, role, org_id, token_hash, created_at)
+	VALUES (?, ?, ?, ?, ?) RETURNING id`
+
+// CreateToken records a token by its hash. Admin and service tokens are
+// bound to an org; staff tokens to none.
+func (s *Store) CreateToken(ctx context.Context, t Token, hash, actor, source string) (Token, error) {
+	if t.Name == "" {
+		return t, domain.Errorf(domain.CodeInvalid, "token name must not be empty")
+	}
+	if err := checkRoleOrg(t.Role, t.OrgSlug); err != nil {
+		return t, err
+	}
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		var orgID int64
+		if t.OrgSlug != "" {
+			org, err := s.orgBySlug(ctx, tx, t.OrgSlug, "")
+			if err != nil {
+				return err
+			}
+			orgID = org.ID
+		}
+		var err error
+		t.ID, err = insertID(ctx, tx, insertToken, t.Name, string(t.Role), nullID(orgID), hash, s.now())
+		if err != nil {
+			return fmt.Errorf("store: insert token: %w", mapErr(err))
+		}
+		return s.audit(ctx, tx, domain.AuditEntry{OrgID: orgID, Actor: actor, Action: domain.ActionTokenCreate,
+			Target: t.Name, Source: source, Note: "role " + string(t.Role)})
+	})
+	return t, err
+}
+
+// checkRoleOrg enforces that admin and service are bound to an org and staff
+// to none.
+func checkRoleOrg(r domain.Role, slug string) error {
+	if r.NeedsOrg() && slug == "" {
+		return domain.Errorf(domain.CodeInvalid, "role %s needs an org", r)
+	}
+	if !r.NeedsOrg() && slug != "" {
+		return domain.Errorf(domain.CodeInvalid, "role %s is not bound to an org", r)
+	}
+	return nil
+}

@@ -1,0 +1,298 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/unlockd/unlockd/internal/domain"
+)
+
+type userRow struct {
+	ID            int64          `db:"id"`
+	OrgID         int64          `db:"org_id"`
+	Username      string         `db:"username"`
+	DisplayName   string         `db:"display_name"`
+	Email         string         `db:"email"`
+	PasswordHash  string         `db:"password_hash"`
+	LockReason    sql.NullString `db:"lock_reason"`
+	LockedAt      sql.NullTime   `db:"locked_at"`
+	LockedBy      string         `db:"locked_by"`
+	LockNote      string         `db:"lock_note"`
+	LockExpiresAt sql.NullTime   `db:"lock_expires_at"`
+	FailedLogins  int            `db:"failed_logins"`
+	LastFailedAt  sql.NullTime   `db:"last_failed_at"`
+}
+
+const userColumns = `id, org_id, username, display_name, email, password_hash, lock_reason, locked_at,
+	locked_by, lock_note, lock_expires_at, failed_logins, last_failed_at`
+
+func (r userRow) user() domain.User {
+	u := domain.User{
+		ID: r.ID, OrgID: r.OrgID, Username: r.Username, DisplayName: r.DisplayName, Email: r.Email,
+		PasswordHash: r.PasswordHash, FailedLogins: r.FailedLogins, LastFailedAt: timeOf(r.LastFailedAt),
+	}
+	if r.LockReason.Valid {
+		u.Lock = &domain.Lock{Reason: domain.LockReason(r.LockReason.String), At: timeOf(r.LockedAt),
+			By: r.LockedBy, Note: r.LockNote, Expires: timeOf(r.LockExpiresAt)}
+	}
+	return u
+}
+
+// lockArgs spreads a lock into its nullable columns.
+func lockArgs(l *domain.Lock) (reason sql.NullString, at sql.NullTime, by, note string, expires sql.NullTime) {
+	if l == nil {
+		return
+	}
+	return sql.NullString{String: string(l.Reason), Valid: true}, nullTime(l.At), l.By, l.Note, nullTime(l.Expires)
+}
+
+const insertUser = `INSERT INTO users (org_id, username, display_name, email, password_hash, lock_reason,
+	locked_at, locked_by, lock_note, lock_expires_at, failed_logins, last_failed_at, created_at, updated_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+
+// CreateUser adds a user to the org named by slug. A username taken in that
+// org is a conflict; the same name in another org is fine.
+func (s *Store) CreateUser(ctx context.Context, slug string, u domain.User, actor, source string) (domain.User, error) {
+	if err := domain.ValidateUsername(u.Username); err != nil {
+		return u, err
+	}
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		org, err := s.orgBySlug(ctx, tx, slug, "")
+		if err != nil {
+			return err
+		}
+		u.OrgID = org.ID
+		reason, at, by, note, expires := lockArgs(u.Lock)
+		now := s.now()
+		u.ID, err = insertID(ctx, tx, insertUser, u.OrgID, u.Username, u.DisplayName, u.Email, u.PasswordHash,
+			reason, at, by, note, expires, u.FailedLogins, nullTime(u.LastFailedAt), now, now)
+		if isUnique(err) {
+			return domain.Errorf(domain.CodeConflict, "user %q already exists in org %q", u.Username, slug)
+		}
+		if err != nil {
+			return fmt.Errorf("store: insert user: %w", err)
+		}
+		return s.audit(ctx, tx, domain.AuditEntry{OrgID: org.ID, Actor: actor, Action: domain.ActionUserCreate, Target: u.Username, Source: source})
+	})
+	return u, err
+}
+
+// User returns one user of the org; domain.ErrNotFound when either is
+// missing.
+func (s *Store) User(ctx context.Context, slug, username string) (domain.User, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	org, err := s.orgBySlug(ctx, s.db, slug, "")
+	if err != nil {
+		return domain.User{}, err
+	}
+	return s.userByName(ctx, s.db, org.ID, username, "")
+}
+
+func (s *Store) userByName(ctx context.Context, q queryer, orgID int64, username, suffix string) (domain.User, error) {
+	var r userRow
+	err := sqlx.GetContext(ctx, q, &r, q.Rebind(`SELECT `+userColumns+` FROM users WHERE org_id = ? AND username = ?`+suffix), orgID, username)
+	if errors.Is(err, sql.ErrNoRows) {
+		return domain.User{}, domain.Errorf(domain.CodeNotFound, "user %q not found", username)
+	}
+	if err != nil {
+		return domain.User{}, fmt.Errorf("store: user %q: %w", username, err)
+	}
+	return r.user(), nil
+}
+
+// UserFilter narrows ListUsers.
+type UserFilter struct {
+	// Status selects "locked" or "active" users at the store's now; an
+	// expired temporary lock counts as active.
+	Status domain.Status
+	// Reason selects locked users with this lock reason.
+	Reason domain.LockReason
+	// FailedOnly selects users with at least one counted failed login.
+	FailedOnly bool
+	// AfterUsername pages forward: only usernames sorting after it.
+	AfterUsername string
+	Limit         int
+}
+
+// ListUsers lists the org's users by username.
+func (s *Store) ListUsers(ctx context.Context, slug string, f UserFilter) ([]domain.User, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	org, err := s.orgBySlug(ctx, s.db, slug, "")
+	if err != nil {
+		return nil, err
+	}
+	q := `SELECT ` + userColumns + ` FROM users WHERE org_id = ?`
+	args := []any{org.ID}
+	const locked = ` AND lock_reason IS NOT NULL AND (lock_expires_at IS NULL OR lock_expires_at > ?)`
+	switch f.Status {
+	case domain.StatusLocked:
+		q += locked
+		args = append(args, s.now())
+	case domain.StatusActive:
+		q += ` AND NOT (lock_reason IS NOT NULL AND (lock_expires_at IS NULL OR lock_expires_at > ?))`
+		args = append(args, s.now())
+	}
+	if f.Reason != "" {
+		q += ` AND lock_reason = ?`
+		args = append(args, string(f.Reason))
+	}
+	if f.FailedOnly {
+		q += ` AND failed_logins > 0`
+	}
+	if f.AfterUsername != "" {
+		q += ` AND username > ?`
+		args = append(args, f.AfterUsername)
+	}
+	q += ` ORDER BY username LIMIT ?`
+	args = append(args, limitOrDefault(f.Limit))
+	var rows []userRow
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("store: list users: %w", err)
+	}
+	out := make([]domain.User, len(rows))
+	for i, r := range rows {
+		out[i] = r.user()
+	}
+	return out, nil
+}
+
+const saveUser = `UPDATE users SET display_name = ?, email = ?, password_hash = ?, lock_reason = ?,
+	locked_at = ?, locked_by = ?, lock_note = ?, lock_expires_at = ?, failed_logins = ?,
+	last_failed_at = ?, updated_at = ? WHERE id = ?`
+
+func (s *Store) saveUser(ctx context.Context, tx *sqlx.Tx, u domain.User) error {
+	reason, at, by, note, expires := lockArgs(u.Lock)
+	if _, err := tx.ExecContext(ctx, tx.Rebind(saveUser), u.DisplayName, u.Email, u.PasswordHash,
+		reason, at, by, note, expires, u.FailedLogins, nullTime(u.LastFailedAt), s.now(), u.ID); err != nil {
+		return fmt.Errorf("store: save user %q: %w", u.Username, err)
+	}
+	return nil
+}
+
+// changeUser loads one user under a row lock, lets change modify it, saves
+// it and writes the audit entry change returns, all in one transaction. A nil
+// entry means there is nothing to audit.
+func (s *Store) changeUser(ctx context.Context, slug, username string,
+	change func(org domain.Org, u *domain.User, now time.Time) (*domain.AuditEntry, error)) (domain.User, error) {
+	var u domain.User
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		org, err := s.orgBySlug(ctx, tx, slug, "")
+		if err != nil {
+			return err
+		}
+		if u, err = s.userByName(ctx, tx, org.ID, username, s.forUpdate()); err != nil {
+			return err
+		}
+		entry, err := change(org, &u, s.now())
+		if err != nil {
+			return err
+		}
+		if err := s.saveUser(ctx, tx, u); err != nil {
+			return err
+		}
+		if entry == nil {
+			return nil
+		}
+		entry.OrgID, entry.Target = org.ID, u.Username
+		return s.audit(ctx, tx, *entry)
+	})
+	return u, err
+}
+
+// LockUser locks a user deliberately (reason admin) with a note. Locking a
+// user locked for failed logins turns the lock into a deliberate one.
+func (s *Store) LockUser(ctx context.Context, slug, username, note, actor, source string) (domain.User, error) {
+	return s.changeUser(ctx, slug, username, func(_ domain.Org, u *domain.User, now time.Time) (*domain.AuditEntry, error) {
+		if u.LockedAt(now) && u.Lock.Reason == domain.LockAdmin {
+			return nil, domain.Errorf(domain.CodeConflict, "user %q is already locked by an admin", username)
+		}
+		u.LockByAdmin(actor, note, now)
+		return &domain.AuditEntry{Actor: actor, Action: domain.ActionLock, Source: source, Note: note}, nil
+	})
+}
+
+// UnlockUser makes a user active and clears its failed-login counter. A user
+// that is not locked is a conflict.
+func (s *Store) UnlockUser(ctx context.Context, slug, username, actor, source string) (domain.User, error) {
+	return s.changeUser(ctx, slug, username, func(_ domain.Org, u *domain.User, now time.Time) (*domain.AuditEntry, error) {
+		if !u.LockedAt(now) {
+			return nil, domain.Errorf(domain.CodeConflict, "user %q is not locked", username)
+		}
+		note := string(u.Lock.Reason)
+		u.Unlock()
+		return &domain.AuditEntry{Actor: actor, Action: domain.ActionUnlock, Source: source, Note: "lock reason " + note}, nil
+	})
+}
+
+// SetPassword stores a new password hash for the user.
+func (s *Store) SetPassword(ctx context.Context, slug, username, hash, actor, source string) error {
+	_, err := s.changeUser(ctx, slug, username, func(_ domain.Org, u *domain.User, _ time.Time) (*domain.AuditEntry, error) {
+		u.PasswordHash = hash
+		return &domain.AuditEntry{Actor: actor, Action: domain.ActionPasswordChange, Source: source}, nil
+	})
+	return err
+}
+
+// RecordLogin applies one login attempt, whose password check the caller
+// has already made, under the org's policy and returns its result. Host
+// applications report failures through it with passwordOK false.
+func (s *Store) RecordLogin(ctx context.Context, slug, username string, passwordOK bool, source string) (domain.LoginResult, error) {
+	var result domain.LoginResult
+	_, err := s.changeUser(ctx, slug, username, func(org domain.Org, u *domain.User, now time.Time) (*domain.AuditEntry, error) {
+		var lockedNow bool
+		result, lockedNow = u.RecordLogin(org.Policy, passwordOK, now)
+		if !lockedNow {
+			return nil, nil
+		}
+		return &domain.AuditEntry{Actor: domain.ActorSystem, Action: domain.ActionAutoLock, Source: source,
+			Note: fmt.Sprintf("%d failed logins", u.FailedLogins)}, nil
+	})
+	return result, err
+}
+
+// ResetFailedLogins unlocks every user of the org whose lock is for failed
+// logins and clears every failure counter; it returns the usernames it
+// unlocked. Deliberate locks are left alone.
+func (s *Store) ResetFailedLogins(ctx context.Context, slug, actor, source string) ([]string, error) {
+	var unlocked []string
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		org, err := s.orgBySlug(ctx, tx, slug, "")
+		if err != nil {
+			return err
+		}
+		var rows []userRow
+		if err := sqlx.SelectContext(ctx, tx, &rows, tx.Rebind(`SELECT `+userColumns+` FROM users
+			WHERE org_id = ? AND (lock_reason = 'failed_logins' OR failed_logins > 0) ORDER BY username`+s.forUpdate()), org.ID); err != nil {
+			return fmt.Errorf("store: failed-login users: %w", err)
+		}
+		now := s.now()
+		for _, r := range rows {
+			u := r.user()
+			wasLocked := u.LockedAt(now)
+			if u.Lock != nil && u.Lock.Reason != domain.LockFailedLogins {
+				u.FailedLogins, u.LastFailedAt = 0, time.Time{}
+			} else {
+				u.Unlock()
+			}
+			if err := s.saveUser(ctx, tx, u); err != nil {
+				return err
+			}
+			if wasLocked && u.Lock == nil {
+				unlocked = append(unlocked, u.Username)
+				if err := s.audit(ctx, tx, domain.AuditEntry{OrgID: org.ID, Actor: actor, Action: domain.ActionUnlock,
+					Target: u.Username, Source: source, Note: "bulk reset of failed logins"}); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	return unlocked, err
+}
