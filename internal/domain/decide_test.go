@@ -8,8 +8,12 @@ import (
 
 var testNow = time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
 
-func failedLock() *Lock { return &Lock{Reason: LockFailedLogins, At: testNow.Add(-time.Hour), By: ActorSystem} }
-func adminLock() *Lock  { return &Lock{Reason: LockAdmin, At: testNow.Add(-time.Hour), By: "operator:ann@acme.example"} }
+func failedLock() *Lock {
+	return &Lock{Reason: LockFailedLogins, At: testNow.Add(-time.Hour), By: ActorSystem}
+}
+func adminLock() *Lock {
+	return &Lock{Reason: LockAdmin, At: testNow.Add(-time.Hour), By: "operator:ann@acme.example"}
+}
 
 // acme is the contact's org; its users cover every lock state.
 func acme(mod func(*Account)) Account {
