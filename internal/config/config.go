@@ -1,0 +1,170 @@
+package config
+
+import "time"
+
+// Accepted values of the enumerated keys.
+const (
+	// DriverSQLite selects the embedded SQLite store (database.driver).
+	DriverSQLite = "sqlite"
+	// DriverPostgres selects the PostgreSQL store (database.driver).
+	DriverPostgres = "postgres"
+
+	// TLSImplicit connects with TLS from the first byte (IMAP 993, SMTP 465).
+	TLSImplicit = "implicit"
+	// TLSStartTLS connects in plain text and upgrades with STARTTLS.
+	TLSStartTLS = "starttls"
+	// TLSNone uses no TLS at all; it is accepted for loopback hosts only.
+	TLSNone = "none"
+
+	// SenderAuthDKIM trusts a sender only with a valid aligned DKIM signature.
+	SenderAuthDKIM = "dkim"
+	// SenderAuthResults trusts the Authentication-Results header written by
+	// the receiving server named in sender_auth.authserv_id.
+	SenderAuthResults = "authentication-results"
+	// SenderAuthAny trusts a sender when either DKIM or Authentication-Results passes.
+	SenderAuthAny = "any"
+	// SenderAuthOff trusts the From header as is; for tests and demos only.
+	SenderAuthOff = "off"
+
+	// LogText selects human-readable log lines (log.format).
+	LogText = "text"
+	// LogJSON selects one JSON object per log line (log.format).
+	LogJSON = "json"
+)
+
+// Default values applied to keys that are absent from the file.
+const (
+	// DefaultSQLiteDSN is database.dsn when the driver is sqlite.
+	DefaultSQLiteDSN = "unlockd.db"
+	// DefaultIMAPMailbox is mailboxes[i].imap.mailbox.
+	DefaultIMAPMailbox = "INBOX"
+	// DefaultPollInterval is mailboxes[i].imap.poll_interval.
+	DefaultPollInterval = 30 * time.Second
+	// DefaultSMTPMaxAttempts is smtp.max_attempts.
+	DefaultSMTPMaxAttempts = 10
+	// DefaultListen is http.listen.
+	DefaultListen = "127.0.0.1:8080"
+	// DefaultMaxMessageBytes is limits.max_message_bytes (10 MiB).
+	DefaultMaxMessageBytes = 10 << 20
+	// DefaultRequestTTL is limits.request_ttl.
+	DefaultRequestTTL = 7 * 24 * time.Hour
+	// DefaultLogLevel is log.level.
+	DefaultLogLevel = "info"
+)
+
+// Config is the whole configuration file.
+type Config struct {
+	Database     Database   `yaml:"database"`
+	Mailboxes    []Mailbox  `yaml:"mailboxes"`
+	SMTP         SMTP       `yaml:"smtp"`
+	SenderAuth   SenderAuth `yaml:"sender_auth"`
+	HTTP         HTTP       `yaml:"http"`
+	Limits       Limits     `yaml:"limits"`
+	TemplatesDir string     `yaml:"templates_dir"` // optional override of the embedded templates
+	Log          Log        `yaml:"log"`
+}
+
+// Database selects and locates the store.
+type Database struct {
+	Driver  string `yaml:"driver"`   // sqlite or postgres
+	DSN     string `yaml:"dsn"`      // file name for sqlite, connection string for postgres
+	DSNFile string `yaml:"dsn_file"` // file holding the DSN; read into DSN by Load
+}
+
+// Mailbox is one IMAP mailbox that unlock requests arrive in.
+type Mailbox struct {
+	Name string `yaml:"name"` // unique; identifies the mailbox in the store and logs
+	IMAP IMAP   `yaml:"imap"`
+}
+
+// IMAP holds the connection and folder settings of one mailbox.
+type IMAP struct {
+	Address            string   `yaml:"address"` // host:port
+	TLS                string   `yaml:"tls"`     // implicit, starttls or none
+	CAFile             string   `yaml:"ca_file"` // extra PEM roots; empty means the system pool
+	Username           string   `yaml:"username"`
+	Password           string   `yaml:"password"`
+	PasswordFile       string   `yaml:"password_file"`        // read into Password by Load
+	OAuth2TokenCommand string   `yaml:"oauth2_token_command"` // prints an access token for XOAUTH2/OAUTHBEARER
+	Mailbox            string   `yaml:"mailbox"`              // folder to watch
+	ProcessedFolder    string   `yaml:"processed_folder"`     // where handled mail is moved; empty leaves it
+	RejectedFolder     string   `yaml:"rejected_folder"`      // where refused mail is moved; empty leaves it
+	IDLE               bool     `yaml:"idle"`                 // use IDLE when the server offers it
+	PollInterval       Duration `yaml:"poll_interval"`        // polling period without IDLE
+}
+
+// SMTP is the server replies and notifications are delivered through.
+type SMTP struct {
+	Address      string `yaml:"address"` // host:port
+	TLS          string `yaml:"tls"`     // implicit, starttls or none
+	CAFile       string `yaml:"ca_file"`
+	Username     string `yaml:"username"` // empty disables AUTH
+	Password     string `yaml:"password"`
+	PasswordFile string `yaml:"password_file"` // read into Password by Load
+	From         string `yaml:"from"`          // bare envelope and header sender address
+	MaxAttempts  int    `yaml:"max_attempts"`  // deliveries before a message is dead-lettered
+}
+
+// SenderAuth decides how the sender of an unlock request is authenticated.
+type SenderAuth struct {
+	Mode        string `yaml:"mode"`         // dkim, authentication-results, any or off
+	AuthservID  string `yaml:"authserv_id"`  // the trusted Authentication-Results writer
+	DNSResolver string `yaml:"dns_resolver"` // host:port for DKIM lookups; empty means the system resolver
+}
+
+// HTTP configures the API and web UI listener.
+type HTTP struct {
+	Listen    string `yaml:"listen"`     // host:port
+	PublicURL string `yaml:"public_url"` // absolute base URL used in links; optional
+}
+
+// Limits bounds what unlockd accepts and how long requests live.
+type Limits struct {
+	MaxMessageBytes ByteSize `yaml:"max_message_bytes"` // larger messages are rejected unread
+	RequestTTL      Duration `yaml:"request_ttl"`       // queued requests expire after this
+}
+
+// Log configures the process logger.
+type Log struct {
+	Level  string `yaml:"level"`  // debug, info, warn or error
+	Format string `yaml:"format"` // text or json
+}
+
+// Default returns a configuration holding every default value: an SQLite
+// store in unlockd.db, no mailboxes, no SMTP server, sender_auth mode any,
+// the HTTP listener on 127.0.0.1:8080 and info-level text logs. It
+// validates as is.
+func Default() *Config {
+	return &Config{
+		Database: Database{Driver: DriverSQLite, DSN: DefaultSQLiteDSN},
+		SMTP: SMTP{
+			TLS:         TLSStartTLS,
+			MaxAttempts: DefaultSMTPMaxAttempts,
+		},
+		SenderAuth: SenderAuth{Mode: SenderAuthAny},
+		HTTP:       HTTP{Listen: DefaultListen},
+		Limits: Limits{
+			MaxMessageBytes: DefaultMaxMessageBytes,
+			RequestTTL:      Duration(DefaultRequestTTL),
+		},
+		Log: Log{Level: DefaultLogLevel, Format: LogText},
+	}
+}
+
+// DefaultMailbox returns a mailbox named name with the IMAP defaults:
+// implicit TLS, the INBOX folder, IDLE on and a 30s poll interval. The
+// caller fills in the address and credentials.
+func DefaultMailbox(name string) Mailbox {
+	m := Mailbox{Name: name}
+	m.setDefaults()
+	return m
+}
+
+// setDefaults fills a mailbox decoded from a list entry before its keys are
+// applied; the decoder calls it for every new element of Config.Mailboxes.
+func (m *Mailbox) setDefaults() {
+	m.IMAP.TLS = TLSImplicit
+	m.IMAP.Mailbox = DefaultIMAPMailbox
+	m.IMAP.IDLE = true
+	m.IMAP.PollInterval = Duration(DefaultPollInterval)
+}

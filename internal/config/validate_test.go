@@ -1,0 +1,313 @@
+package config
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// validConfig returns a configuration that passes Validate, for tests to
+// break one rule at a time.
+func validConfig() *Config {
+	c := Default()
+	m := DefaultMailbox("support")
+	m.IMAP.Address = "imap.example.com:993"
+	m.IMAP.Username = "support@example.com"
+	m.IMAP.Password = "secret"
+	c.Mailboxes = []Mailbox{m}
+	c.SMTP.Address = "smtp.example.com:587"
+	c.SMTP.From = "support@example.com"
+	return c
+}
+
+// MustWriteFile writes content to name under dir and returns its path.
+func MustWriteFile(tb testing.TB, dir, name, content string) string {
+	tb.Helper()
+	path := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		tb.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		tb.Fatal(err)
+	}
+	return path
+}
+
+// MustWriteCA writes a self-signed PEM certificate to name under dir.
+func MustWriteCA(tb testing.TB, dir, name string) string {
+	tb.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1),
+		Subject:               pkix.Name{CommonName: "test CA"},
+		NotBefore:             time.Unix(0, 0),
+		NotAfter:              time.Unix(1<<33, 0),
+		IsCA:                  true,
+		BasicConstraintsValid: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return MustWriteFile(tb, dir, name, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})))
+}
+
+// problemLines returns err's problems as "path: message" strings, failing
+// the test when err is not a *Problems.
+func problemLines(tb testing.TB, err error) []string {
+	tb.Helper()
+	var ps *Problems
+	if !errors.As(err, &ps) {
+		tb.Fatalf("error %v (%T) is not a *Problems", err, err)
+	}
+	lines := make([]string, len(ps.List))
+	for i, p := range ps.List {
+		lines[i] = p.String()
+	}
+	return lines
+}
+
+func TestDefaultValidates(t *testing.T) {
+	if err := Default().Validate(); err != nil {
+		t.Fatalf("Default().Validate() = %v", err)
+	}
+	if err := validConfig().Validate(); err != nil {
+		t.Fatalf("validConfig().Validate() = %v", err)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	dir := t.TempDir()
+	ca := MustWriteCA(t, dir, "ca.pem")
+	notPEM := MustWriteFile(t, dir, "not.pem", "hello\n")
+	missing := filepath.Join(dir, "missing.pem")
+
+	tests := []struct {
+		name   string
+		change func(c *Config)
+		want   []string // every problem expected, in order; nil means valid
+	}{
+		// database
+		{"driver unknown", func(c *Config) { c.Database.Driver = "mysql" },
+			[]string{`database.driver: invalid value "mysql": must be sqlite or postgres`}},
+		{"driver empty", func(c *Config) { c.Database.Driver = "" },
+			[]string{`database.driver: required; one of sqlite or postgres`}},
+		{"postgres without dsn", func(c *Config) { c.Database = Database{Driver: DriverPostgres} },
+			[]string{`database.dsn: required when driver is postgres (e.g. postgres://unlockd@127.0.0.1:5432/unlockd?sslmode=disable)`}},
+		{"postgres url", func(c *Config) {
+			c.Database = Database{Driver: DriverPostgres, DSN: "postgres://u:p@db:5432/unlockd?sslmode=require"}
+		}, nil},
+		{"postgres key=value", func(c *Config) { c.Database = Database{Driver: DriverPostgres, DSN: "host=db user=u"} }, nil},
+		{"postgres dsn_file", func(c *Config) { c.Database = Database{Driver: DriverPostgres, DSNFile: "/run/dsn"} }, nil},
+		{"postgres bad dsn", func(c *Config) { c.Database = Database{Driver: DriverPostgres, DSN: "db.example.com"} },
+			[]string{`database.dsn: expected a postgres:// URL or key=value settings`}},
+		{"postgres bad url hides password", func(c *Config) {
+			c.Database = Database{Driver: DriverPostgres, DSN: "postgres://u:hunter2@db:port/x"}
+		}, []string{`database.dsn: not a valid PostgreSQL URL`}},
+		{"sqlite given a postgres url", func(c *Config) { c.Database.DSN = "postgres://db/unlockd" },
+			[]string{`database.dsn: is a PostgreSQL URL but driver is sqlite; set database.driver: postgres`}},
+		{"sqlite without dsn", func(c *Config) { c.Database.DSN = "" },
+			[]string{`database.dsn: required (the SQLite database file)`}},
+
+		// mailboxes
+		{"name required", func(c *Config) { c.Mailboxes[0].Name = "" },
+			[]string{`mailboxes[0].name: required`}},
+		{"name unique", func(c *Config) { c.Mailboxes = append(c.Mailboxes, c.Mailboxes[0]) },
+			[]string{`mailboxes[1].name: duplicate name "support" (also used by mailboxes[0])`}},
+		{"imap address required", func(c *Config) { c.Mailboxes[0].IMAP.Address = "" },
+			[]string{`mailboxes[0].imap.address: required`}},
+		{"imap address missing port", func(c *Config) {
+			second := c.Mailboxes[0]
+			second.Name, second.IMAP.Address = "sales", "imap.example.com"
+			c.Mailboxes = append(c.Mailboxes, second)
+		}, []string{`mailboxes[1].imap.address: missing port`}},
+		{"imap address bad port", func(c *Config) { c.Mailboxes[0].IMAP.Address = "imap.example.com:99999" },
+			[]string{`mailboxes[0].imap.address: invalid port "99999"`}},
+		{"imap address port zero", func(c *Config) { c.Mailboxes[0].IMAP.Address = "imap.example.com:0" },
+			[]string{`mailboxes[0].imap.address: invalid port "0"`}},
+		{"imap address missing host", func(c *Config) { c.Mailboxes[0].IMAP.Address = ":993" },
+			[]string{`mailboxes[0].imap.address: missing host`}},
+		{"imap address garbage", func(c *Config) { c.Mailboxes[0].IMAP.Address = "::1:993" },
+			[]string{`mailboxes[0].imap.address: invalid address "::1:993": expected host:port`}},
+		{"imap tls unknown", func(c *Config) { c.Mailboxes[0].IMAP.TLS = "ssl" },
+			[]string{`mailboxes[0].imap.tls: invalid value "ssl": must be implicit, starttls or none`}},
+		{"imap tls starttls", func(c *Config) { c.Mailboxes[0].IMAP.TLS = TLSStartTLS }, nil},
+		{"imap tls none remote", func(c *Config) { c.Mailboxes[0].IMAP.TLS = TLSNone },
+			[]string{`mailboxes[0].imap.tls: none is only allowed for a loopback host (localhost, 127.0.0.0/8 or ::1), not "imap.example.com"; use implicit or starttls`}},
+		{"imap tls none private ip", func(c *Config) {
+			c.Mailboxes[0].IMAP.TLS, c.Mailboxes[0].IMAP.Address = TLSNone, "10.0.0.1:143"
+		}, []string{`mailboxes[0].imap.tls: none is only allowed for a loopback host (localhost, 127.0.0.0/8 or ::1), not "10.0.0.1"; use implicit or starttls`}},
+		{"imap tls none localhost", func(c *Config) {
+			c.Mailboxes[0].IMAP.TLS, c.Mailboxes[0].IMAP.Address = TLSNone, "localhost:143"
+		}, nil},
+		{"imap tls none 127/8", func(c *Config) {
+			c.Mailboxes[0].IMAP.TLS, c.Mailboxes[0].IMAP.Address = TLSNone, "127.1.2.3:143"
+		}, nil},
+		{"imap tls none ::1", func(c *Config) {
+			c.Mailboxes[0].IMAP.TLS, c.Mailboxes[0].IMAP.Address = TLSNone, "[::1]:143"
+		}, nil},
+		{"imap ca_file valid", func(c *Config) { c.Mailboxes[0].IMAP.CAFile = ca }, nil},
+		{"imap ca_file missing", func(c *Config) { c.Mailboxes[0].IMAP.CAFile = missing },
+			[]string{`mailboxes[0].imap.ca_file: not usable: open ` + missing + `: no such file or directory`}},
+		{"imap ca_file not pem", func(c *Config) { c.Mailboxes[0].IMAP.CAFile = notPEM },
+			[]string{`mailboxes[0].imap.ca_file: ` + notPEM + ` holds no PEM certificate`}},
+		{"imap username required", func(c *Config) { c.Mailboxes[0].IMAP.Username = "" },
+			[]string{`mailboxes[0].imap.username: required`}},
+		{"imap credentials required", func(c *Config) { c.Mailboxes[0].IMAP.Password = "" },
+			[]string{`mailboxes[0].imap.password: one of password, password_file or oauth2_token_command is required`}},
+		{"imap password_file", func(c *Config) {
+			c.Mailboxes[0].IMAP.Password, c.Mailboxes[0].IMAP.PasswordFile = "", "/run/pw"
+		}, nil},
+		{"imap oauth2 only", func(c *Config) {
+			c.Mailboxes[0].IMAP.Password, c.Mailboxes[0].IMAP.OAuth2TokenCommand = "", "get-token"
+		}, nil},
+		{"imap password and oauth2", func(c *Config) { c.Mailboxes[0].IMAP.OAuth2TokenCommand = "get-token" },
+			[]string{`mailboxes[0].imap.oauth2_token_command: cannot be combined with password or password_file`}},
+		{"imap mailbox required", func(c *Config) { c.Mailboxes[0].IMAP.Mailbox = "" },
+			[]string{`mailboxes[0].imap.mailbox: required (the folder to watch, usually INBOX)`}},
+		{"imap folders equal mailbox", func(c *Config) {
+			c.Mailboxes[0].IMAP.ProcessedFolder, c.Mailboxes[0].IMAP.RejectedFolder = "INBOX", "INBOX"
+		}, []string{
+			`mailboxes[0].imap.processed_folder: must differ from mailbox "INBOX"`,
+			`mailboxes[0].imap.rejected_folder: must differ from mailbox "INBOX"`,
+		}},
+		{"imap poll_interval zero", func(c *Config) { c.Mailboxes[0].IMAP.PollInterval = 0 },
+			[]string{`mailboxes[0].imap.poll_interval: must be positive`}},
+		{"imap poll_interval negative", func(c *Config) { c.Mailboxes[0].IMAP.PollInterval = Duration(-time.Second) },
+			[]string{`mailboxes[0].imap.poll_interval: must be positive`}},
+
+		// smtp
+		{"smtp address required with mailboxes", func(c *Config) { c.SMTP.Address = "" },
+			[]string{`smtp.address: required when mailboxes are configured (replies are sent over SMTP)`}},
+		{"smtp address optional without mailboxes", func(c *Config) { c.SMTP.Address, c.Mailboxes = "", nil }, nil},
+		{"smtp address missing port", func(c *Config) { c.SMTP.Address = "smtp.example.com" },
+			[]string{`smtp.address: missing port`}},
+		{"smtp tls unknown", func(c *Config) { c.SMTP.TLS = "tls" },
+			[]string{`smtp.tls: invalid value "tls": must be implicit, starttls or none`}},
+		{"smtp tls unknown without address", func(c *Config) { c.SMTP.TLS, c.SMTP.Address, c.Mailboxes = "tls", "", nil },
+			[]string{`smtp.tls: invalid value "tls": must be implicit, starttls or none`}},
+		{"smtp tls none remote", func(c *Config) { c.SMTP.TLS = TLSNone },
+			[]string{`smtp.tls: none is only allowed for a loopback host (localhost, 127.0.0.0/8 or ::1), not "smtp.example.com"; use implicit or starttls`}},
+		{"smtp tls none loopback", func(c *Config) { c.SMTP.TLS, c.SMTP.Address = TLSNone, "127.0.0.1:1025" }, nil},
+		{"smtp ca_file missing", func(c *Config) { c.SMTP.CAFile = missing },
+			[]string{`smtp.ca_file: not usable: open ` + missing + `: no such file or directory`}},
+		{"smtp from required", func(c *Config) { c.SMTP.From = "" },
+			[]string{`smtp.from: required when smtp.address is set`}},
+		{"smtp from with name", func(c *Config) { c.SMTP.From = "Support <support@example.com>" },
+			[]string{`smtp.from: "Support <support@example.com>" is not a bare email address (write e.g. support@example.com, without a name or <>)`}},
+		{"smtp from in brackets", func(c *Config) { c.SMTP.From = "<support@example.com>" },
+			[]string{`smtp.from: "<support@example.com>" is not a bare email address (write e.g. support@example.com, without a name or <>)`}},
+		{"smtp from invalid", func(c *Config) { c.SMTP.From = "support" },
+			[]string{`smtp.from: "support" is not a bare email address (write e.g. support@example.com, without a name or <>)`}},
+		{"smtp auth", func(c *Config) { c.SMTP.Username, c.SMTP.Password = "u", "p" }, nil},
+		{"smtp username without password", func(c *Config) { c.SMTP.Username = "u" },
+			[]string{`smtp.password: required when smtp.username is set`}},
+		{"smtp password without username", func(c *Config) { c.SMTP.PasswordFile = "/run/pw" },
+			[]string{`smtp.username: required when a password is set`}},
+		{"smtp max_attempts", func(c *Config) { c.SMTP.MaxAttempts = 0 },
+			[]string{`smtp.max_attempts: must be at least 1`}},
+
+		// sender_auth
+		{"sender_auth mode unknown", func(c *Config) { c.SenderAuth.Mode = "spf" },
+			[]string{`sender_auth.mode: invalid value "spf": must be dkim, authentication-results, any or off`}},
+		{"sender_auth authserv_id required", func(c *Config) { c.SenderAuth.Mode = SenderAuthResults },
+			[]string{`sender_auth.authserv_id: required when mode is authentication-results (the host name your mail server writes in Authentication-Results)`}},
+		{"sender_auth authentication-results", func(c *Config) {
+			c.SenderAuth.Mode, c.SenderAuth.AuthservID = SenderAuthResults, "mx.example.com"
+		}, nil},
+		{"sender_auth dkim and off", func(c *Config) { c.SenderAuth.Mode = SenderAuthDKIM }, nil},
+		{"sender_auth dns_resolver", func(c *Config) { c.SenderAuth.DNSResolver = "[2001:db8::53]:53" }, nil},
+		{"sender_auth dns_resolver missing port", func(c *Config) { c.SenderAuth.DNSResolver = "8.8.8.8" },
+			[]string{`sender_auth.dns_resolver: missing port`}},
+
+		// http
+		{"http listen required", func(c *Config) { c.HTTP.Listen = "" },
+			[]string{`http.listen: required (e.g. 127.0.0.1:8080)`}},
+		{"http listen missing port", func(c *Config) { c.HTTP.Listen = "8080" },
+			[]string{`http.listen: missing port`}},
+		{"http listen all interfaces", func(c *Config) { c.HTTP.Listen = ":8080" }, nil},
+		{"http listen any port", func(c *Config) { c.HTTP.Listen = "127.0.0.1:0" }, nil},
+		{"http public_url", func(c *Config) { c.HTTP.PublicURL = "https://unlockd.example.com/base" }, nil},
+		{"http public_url relative", func(c *Config) { c.HTTP.PublicURL = "unlockd.example.com" },
+			[]string{`http.public_url: "unlockd.example.com" is not an absolute http:// or https:// URL`}},
+		{"http public_url scheme", func(c *Config) { c.HTTP.PublicURL = "ftp://unlockd.example.com" },
+			[]string{`http.public_url: "ftp://unlockd.example.com" is not an absolute http:// or https:// URL`}},
+
+		// limits, templates, log
+		{"limits zero", func(c *Config) { c.Limits = Limits{} }, []string{
+			`limits.max_message_bytes: must be positive`,
+			`limits.request_ttl: must be positive`,
+		}},
+		{"templates_dir", func(c *Config) { c.TemplatesDir = dir }, nil},
+		{"templates_dir missing", func(c *Config) { c.TemplatesDir = filepath.Join(dir, "nope") },
+			[]string{`templates_dir: not usable: stat ` + filepath.Join(dir, "nope") + `: no such file or directory`}},
+		{"templates_dir is a file", func(c *Config) { c.TemplatesDir = notPEM },
+			[]string{`templates_dir: ` + notPEM + ` is not a directory`}},
+		{"log level", func(c *Config) { c.Log.Level = "verbose" },
+			[]string{`log.level: invalid value "verbose": must be debug, info, warn or error`}},
+		{"log format", func(c *Config) { c.Log.Format = "xml" },
+			[]string{`log.format: invalid value "xml": must be text or json`}},
+		{"log json debug", func(c *Config) { c.Log = Log{Level: "debug", Format: LogJSON} }, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := validConfig()
+			tt.change(c)
+			err := c.Validate()
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("Validate() = %v, want nil", err)
+				}
+				return
+			}
+			got := problemLines(t, err)
+			if strings.Join(got, "\n") != strings.Join(tt.want, "\n") {
+				t.Fatalf("Validate() problems:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestValidateReportsEveryProblem(t *testing.T) {
+	c := validConfig()
+	c.Database.Driver = "mysql"
+	c.Mailboxes[0].IMAP.Address = "imap.example.com"
+	c.Mailboxes[0].IMAP.Username = ""
+	c.SMTP.MaxAttempts = -1
+	c.Log.Format = "xml"
+	err := c.Validate()
+	want := "database.driver: invalid value \"mysql\": must be sqlite or postgres\n" +
+		"mailboxes[0].imap.address: missing port\n" +
+		"mailboxes[0].imap.username: required\n" +
+		"smtp.max_attempts: must be at least 1\n" +
+		"log.format: invalid value \"xml\": must be text or json"
+	if err == nil || err.Error() != want {
+		t.Fatalf("Validate() = %v\nwant:\n%s", err, want)
+	}
+}
+
+func TestIsLoopback(t *testing.T) {
+	for host, want := range map[string]bool{
+		"localhost": true, "LocalHost": true, "localhost.": true,
+		"127.0.0.1": true, "127.255.0.9": true, "::1": true, "::ffff:127.0.0.1": true,
+		"128.0.0.1": false, "10.0.0.1": false, "::2": false, "": false,
+		"localhost.example.com": false, "mail.example.com": false,
+	} {
+		if got := isLoopback(host); got != want {
+			t.Errorf("isLoopback(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
