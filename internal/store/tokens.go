@@ -2,6 +2,8 @@ package store
 
 import (
 	"context"
+	"database/sql"
+	"errors"
 	"fmt"
 
 	"github.com/jmoiron/sqlx"
@@ -59,4 +61,32 @@ func checkRoleOrg(r domain.Role, slug string) error {
 		return domain.Errorf(domain.CodeInvalid, "role %s is not bound to an org", r)
 	}
 	return nil
+}
+
+type tokenRow struct {
+	ID      int64   `db:"id"`
+	Name    string  `db:"name"`
+	Role    string  `db:"role"`
+	OrgSlug *string `db:"slug"`
+}
+
+// TokenByHash returns the live (not revoked) token with the given hash, or
+// domain.ErrNotFound.
+func (s *Store) TokenByHash(ctx context.Context, hash string) (Token, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	var r tokenRow
+	err := s.db.GetContext(ctx, &r, s.db.Rebind(`SELECT t.id, t.name, t.role, o.slug FROM api_tokens t
+		LEFT JOIN orgs o ON o.id = t.org_id WHERE t.token_hash = ? AND t.revoked_at IS NULL`), hash)
+	if err != nil {
+		if errors.Is(err, sql.ErrNoRows) {
+			return Token{}, domain.Errorf(domain.CodeNotFound, "token not found")
+		}
+		return Token{}, fmt.Errorf("store: token: %w", err)
+	}
+	t := Token{ID: r.ID, Name: r.Name, Role: domain.Role(r.Role)}
+	if r.OrgSlug != nil {
+		t.OrgSlug = *r.OrgSlug
+	}
+	return t, nil
 }

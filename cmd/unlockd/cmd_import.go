@@ -1,0 +1,95 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/unlockd/unlockd/internal/csvimport"
+	"github.com/unlockd/unlockd/internal/domain"
+	"github.com/unlockd/unlockd/internal/store"
+)
+
+const importUsage = "import --config FILE --org SLUG [--contacts FILE.csv] [--users FILE.csv]"
+
+// importTimeout bounds the single import transaction; large files take
+// longer than one ordinary operation.
+const importTimeout = 5 * time.Minute
+
+func cmdImport(ctx context.Context, s streams, args []string) error {
+	fs := newFlags("import", importUsage, s)
+	cfgPath := configFlag(fs)
+	org := fs.String("org", "", "org `SLUG`; created with the default policy when missing")
+	contactsPath := fs.String("contacts", "", "contacts CSV `FILE` with header email,name")
+	usersPath := fs.String("users", "", "users CSV `FILE` with header username,display_name,email[,status,lock_reason]")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "config", "org"); err != nil {
+		return err
+	}
+	if *contactsPath == "" && *usersPath == "" {
+		return usagef("give --contacts, --users or both")
+	}
+	if err := domain.ValidateSlug(*org); err != nil {
+		return usagef("--org: %v", err)
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	// Parse and check every row before opening the database.
+	var contacts csvimport.Contacts
+	var users csvimport.Users
+	if *contactsPath != "" {
+		if err := parseFile(*contactsPath, func(f *os.File) (err error) {
+			contacts, err = csvimport.ParseContacts(f, filepath.Base(*contactsPath))
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	if *usersPath != "" {
+		if err := parseFile(*usersPath, func(f *os.File) (err error) {
+			users, err = csvimport.ParseUsers(f, filepath.Base(*usersPath), "cli", time.Now())
+			return err
+		}); err != nil {
+			return err
+		}
+	}
+	st, err := openStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	st.Timeout = importTimeout
+	res, err := st.Import(ctx, *org, contacts.Contacts, users.Users, "cli", "cli")
+	var conflict *store.ImportConflict
+	if errors.As(err, &conflict) {
+		if conflict.Contact != "" {
+			return fmt.Errorf("%s line %d: %v; nothing was imported", filepath.Base(*contactsPath), contacts.Lines[conflict.Contact], conflict)
+		}
+		return fmt.Errorf("%s line %d: %v in org %s; nothing was imported", filepath.Base(*usersPath), users.Lines[conflict.Username], conflict, *org)
+	}
+	if err != nil {
+		return fmt.Errorf("%w; nothing was imported", err)
+	}
+	created := ""
+	if res.OrgCreated {
+		created = " (org created)"
+	}
+	fmt.Fprintf(s.stderr, "imported %d contact(s) and %d user(s) into %s%s\n", res.Contacts, res.Users, *org, created)
+	return nil
+}
+
+func parseFile(path string, parse func(*os.File) error) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	return parse(f)
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/unlockd/unlockd/internal/domain"
+	"github.com/unlockd/unlockd/internal/password"
+	"github.com/unlockd/unlockd/internal/store"
+)
+
+const operatorUsage = "operator add --config FILE --role staff|admin [--org SLUG] --email EMAIL  (password on stdin)"
+
+func cmdOperator(ctx context.Context, s streams, args []string) error {
+	args, err := subcommand(s, args, "add", operatorUsage)
+	if err != nil {
+		return err
+	}
+	fs := newFlags("operator add", operatorUsage, s)
+	cfgPath := configFlag(fs)
+	roleFlag := fs.String("role", "", "operator `ROLE`: staff or admin")
+	org := fs.String("org", "", "org `SLUG` an admin is bound to")
+	email := fs.String("email", "", "the operator's sign-in `EMAIL`")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "config", "role", "email"); err != nil {
+		return err
+	}
+	role, err := domain.ParseRole(*roleFlag)
+	if err != nil || role == domain.RoleService {
+		return usagef("--role must be staff or admin")
+	}
+	if err := roleOrgFlags(role, *org); err != nil {
+		return err
+	}
+	pw, err := readPassword(s)
+	if err != nil {
+		return err
+	}
+	hash, err := password.Hash(pw, password.Default)
+	if err != nil {
+		return err
+	}
+	return withStore(ctx, *cfgPath, func(st *store.Store) error {
+		op, err := st.AddOperator(ctx, store.Operator{Email: *email, Role: role, OrgSlug: *org}, hash, "cli", "cli")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(s.stderr, "operator %s added with role %s\n", op.Email, op.Role)
+		return nil
+	})
+}
+
+// readPassword reads the first line of standard input.
+func readPassword(s streams) (string, error) {
+	line, err := bufio.NewReader(s.stdin).ReadString('\n')
+	if err != nil && line == "" {
+		return "", usagef("no password on standard input")
+	}
+	pw := strings.TrimRight(line, "\r\n")
+	if err := password.Check(pw); err != nil {
+		return "", usagef("%v", err)
+	}
+	return pw, nil
+}

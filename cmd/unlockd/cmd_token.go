@@ -1,0 +1,56 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/unlockd/unlockd/internal/domain"
+	"github.com/unlockd/unlockd/internal/password"
+	"github.com/unlockd/unlockd/internal/store"
+)
+
+const tokenUsage = "token create --config FILE --role staff|admin|service [--org SLUG] --name NAME"
+
+func cmdToken(ctx context.Context, s streams, args []string) error {
+	args, err := subcommand(s, args, "create", tokenUsage)
+	if err != nil {
+		return err
+	}
+	fs := newFlags("token create", tokenUsage, s)
+	cfgPath := configFlag(fs)
+	roleFlag := fs.String("role", "", "token `ROLE`: staff, admin or service")
+	org := fs.String("org", "", "org `SLUG` the admin or service token is bound to")
+	name := fs.String("name", "", "a `NAME` saying who holds the token")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "config", "role", "name"); err != nil {
+		return err
+	}
+	role, err := domain.ParseRole(*roleFlag)
+	if err != nil {
+		return usagef("--role: %v", err)
+	}
+	if err := roleOrgFlags(role, *org); err != nil {
+		return err
+	}
+	return withStore(ctx, *cfgPath, func(st *store.Store) error {
+		tok, hash := password.NewToken()
+		if _, err := st.CreateToken(ctx, store.Token{Name: *name, Role: role, OrgSlug: *org}, hash, "cli", "cli"); err != nil {
+			return err
+		}
+		fmt.Fprintln(s.stdout, tok)
+		return nil
+	})
+}
+
+// roleOrgFlags checks --org against --role before anything is opened.
+func roleOrgFlags(role domain.Role, org string) error {
+	if role.NeedsOrg() && org == "" {
+		return usagef("--org is required for role %s", role)
+	}
+	if !role.NeedsOrg() && org != "" {
+		return usagef("--org must not be given for role %s", role)
+	}
+	return nil
+}

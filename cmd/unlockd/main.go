@@ -1,0 +1,156 @@
+// Command unlockd is the email-driven account-unlock service. See README.md
+// and the SPEC for the commands; each prints its own help with --help.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// Exit codes (SPEC §6).
+const (
+	exitOK      = 0
+	exitFailure = 1
+	exitUsage   = 2
+)
+
+// usageError is bad usage or configuration: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// streams are a command's standard input and output.
+type streams struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+}
+
+// command is one subcommand.
+type command struct {
+	summary string
+	run     func(ctx context.Context, io streams, args []string) error
+}
+
+var commands = map[string]command{
+	"migrate":      {"apply database migrations and exit", cmdMigrate},
+	"token":        {"manage API tokens: token create", cmdToken},
+	"operator":     {"manage web-UI accounts: operator add", cmdOperator},
+	"import":       {"import contacts and users from CSV, all or nothing", cmdImport},
+	"check-config": {"validate a configuration file", cmdCheckConfig},
+	"version":      {"print the version", cmdVersion},
+}
+
+// run executes the command line args and returns the exit code.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	s := streams{stdin: stdin, stdout: stdout, stderr: stderr}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "help" {
+		printUsage(stderr)
+		if len(args) == 0 {
+			return exitUsage
+		}
+		return exitOK
+	}
+	name := args[0]
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(stderr, "unlockd: unknown command %q\n\n", name)
+		printUsage(stderr)
+		return exitUsage
+	}
+	err := cmd.run(ctx, s, args[1:])
+	var ue *usageError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "unlockd %s: %v\n", name, err)
+		return exitUsage
+	default:
+		fmt.Fprintf(stderr, "unlockd %s: %v\n", name, err)
+		return exitFailure
+	}
+}
+
+func printUsage(w io.Writer) {
+	fmt.Fprintln(w, "Usage: unlockd <command> [flags]\n\nCommands:")
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-13s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintln(w, "\nRun 'unlockd <command> --help' for a command's flags.")
+}
+
+// newFlags returns a flag set that reports errors instead of exiting.
+func newFlags(name, usage string, s streams) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(s.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(s.stderr, "Usage: unlockd %s\n\nFlags:\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args, turning flag errors into usage errors and
+// rejecting positional arguments.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return &usageError{err.Error()}
+	}
+	if fs.NArg() > 0 {
+		return usagef("unexpected argument %q", fs.Arg(0))
+	}
+	return nil
+}
+
+// required checks that every named string flag was given a value.
+func required(fs *flag.FlagSet, names ...string) error {
+	var missing []string
+	for _, n := range names {
+		if fs.Lookup(n).Value.String() == "" {
+			missing = append(missing, "--"+n)
+		}
+	}
+	if len(missing) > 0 {
+		return usagef("missing required flag %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// subcommand checks that args start with the one subcommand name a command
+// has (token create, operator add) and returns the rest; bare --help prints
+// the usage line.
+func subcommand(s streams, args []string, name, usage string) ([]string, error) {
+	if len(args) > 0 && args[0] == name {
+		return args[1:], nil
+	}
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		fmt.Fprintln(s.stderr, "Usage: unlockd "+usage)
+		return nil, flag.ErrHelp
+	}
+	return nil, usagef("usage: unlockd %s", usage)
+}
