@@ -85,7 +85,7 @@ func DSN(tb testing.TB, e Engine) string {
 	}
 	defer admin.Close()
 	if _, err := admin.Exec(`CREATE SCHEMA ` + schema); err != nil {
-		tb.Fatalf("postgres at %s=%q is required but unusable: %v", EnvPostgres, e.dsn, err)
+		tb.Fatalf("the PostgreSQL server named by %s is required but unusable: %v", EnvPostgres, err)
 	}
 	tb.Cleanup(func() {
 		db, err := sql.Open("postgres", e.dsn)

@@ -1,0 +1,440 @@
+package intake
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"net"
+	"os"
+	"slices"
+	"time"
+
+	"github.com/emersion/go-imap/v2"
+	"github.com/emersion/go-imap/v2/imapclient"
+)
+
+// TLS modes, as in the configuration.
+const (
+	TLSImplicit = "implicit"
+	TLSStartTLS = "starttls"
+	TLSNone     = "none"
+)
+
+// Config is one mailbox to watch.
+type Config struct {
+	Name            string // names the mailbox in the store and logs
+	Address         string // host:port
+	TLS             string // implicit, starttls or none (loopback only; config validates)
+	CAFile          string
+	Username        string
+	Password        string
+	Mailbox         string // default INBOX
+	ProcessedFolder string // empty: flag \Seen and leave in place
+	RejectedFolder  string
+	IDLE            bool
+	PollInterval    time.Duration
+	// MaxMessageBytes: larger messages are never downloaded whole; the
+	// handler gets the header and the first part of the body, Truncated set.
+	MaxMessageBytes int64
+	// BatchSize is the number of messages fetched per command.
+	BatchSize int
+	// Timeout bounds each command round trip.
+	Timeout time.Duration
+}
+
+// Message is one fetched mailbox message.
+type Message struct {
+	Mailbox     string
+	UIDValidity uint32
+	UID         uint32
+	Size        int64
+	Received    time.Time
+	// Raw is the whole message, or, when Truncated, its header followed by
+	// the first part of its body.
+	Raw       []byte
+	Truncated bool
+}
+
+// Folder is where a decided message goes.
+type Folder int
+
+// Folders.
+const (
+	Processed Folder = iota
+	Rejected
+)
+
+// Handler decides one message exactly once and says where it goes. It must
+// be idempotent: a message decided before a crash comes again after it, and
+// must get the same folder without a second decision. An error marked
+// temporary (see Temporary) leaves the message for a later try.
+type Handler interface {
+	Handle(ctx context.Context, m Message) (Folder, error)
+}
+
+// Checkpoints keeps the highest decided UID per (mailbox, UIDVALIDITY).
+type Checkpoints interface {
+	Checkpoint(ctx context.Context, mailbox string, uidvalidity uint32) (uint32, error)
+	SetCheckpoint(ctx context.Context, mailbox string, uidvalidity, uid uint32) error
+}
+
+// Watcher watches one mailbox.
+type Watcher struct {
+	cfg         Config
+	handler     Handler
+	checkpoints Checkpoints
+	log         *slog.Logger
+	// OnConnect, when set, is called after each successful select; tests
+	// and readiness reporting use it.
+	OnConnect func()
+}
+
+// New returns a watcher; defaults fill unset fields of cfg.
+func New(cfg Config, h Handler, cp Checkpoints, log *slog.Logger) *Watcher {
+	if cfg.Mailbox == "" {
+		cfg.Mailbox = "INBOX"
+	}
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 30 * time.Second
+	}
+	if cfg.BatchSize <= 0 {
+		cfg.BatchSize = 100
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = time.Minute
+	}
+	if cfg.MaxMessageBytes <= 0 {
+		cfg.MaxMessageBytes = 10 << 20
+	}
+	return &Watcher{cfg: cfg, handler: h, checkpoints: cp, log: log.With("mailbox", cfg.Name)}
+}
+
+// Backoff bounds for reconnecting.
+const (
+	minBackoff = 500 * time.Millisecond
+	maxBackoff = 2 * time.Minute
+)
+
+// Run watches until ctx ends, reconnecting after failures. It returns nil
+// when ctx ends.
+func (w *Watcher) Run(ctx context.Context) error {
+	backoff := minBackoff
+	for {
+		start := time.Now()
+		err := w.session(ctx)
+		if ctx.Err() != nil {
+			return nil
+		}
+		if time.Since(start) > maxBackoff {
+			backoff = minBackoff // the session was healthy for a while
+		}
+		wait := backoff/2 + rand.N(backoff/2+1) // jitter
+		w.log.Warn("imap session ended; reconnecting", slog.Any("error", err), slog.Duration("in", wait))
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-time.After(wait):
+		}
+		backoff = min(backoff*2, maxBackoff)
+	}
+}
+
+// session runs one connection: connect, select, then drain and wait until
+// an error or ctx ends.
+func (w *Watcher) session(ctx context.Context) error {
+	wake := make(chan struct{}, 1)
+	c, err := w.dial(wake)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	// go-imap calls take no context: closing the client unblocks them. Until
+	// the first wait, a stop request closes the connection at once; while
+	// draining, the batch in hand is finished first (see drain).
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	if err := c.Login(w.cfg.Username, w.cfg.Password).Wait(); err != nil {
+		return fmt.Errorf("intake: login: %w", err)
+	}
+	for _, f := range []string{w.cfg.ProcessedFolder, w.cfg.RejectedFolder} {
+		if err := ensureFolder(c, f); err != nil {
+			return err
+		}
+	}
+	sel, err := c.Select(w.cfg.Mailbox, nil).Wait()
+	if err != nil {
+		return fmt.Errorf("intake: select %s: %w", w.cfg.Mailbox, err)
+	}
+	w.log.Info("imap mailbox selected", "uidvalidity", sel.UIDValidity, "messages", sel.NumMessages)
+	stop()
+	// A server that hangs while the batch in hand is finished still cannot
+	// hold up a stop for longer than one command timeout.
+	defer context.AfterFunc(ctx, func() { time.AfterFunc(w.cfg.Timeout, func() { c.Close() }) })()
+	if w.OnConnect != nil {
+		w.OnConnect()
+	}
+	idle := w.cfg.IDLE && (c.Caps().Has(imap.CapIdle) || c.Caps().Has(imap.CapIMAP4rev2))
+	for {
+		if err := w.drain(ctx, c, sel.UIDValidity); err != nil {
+			return err
+		}
+		if err := w.wait(ctx, c, wake, idle); err != nil {
+			return err
+		}
+	}
+}
+
+func (w *Watcher) dial(wake chan struct{}) (*imapclient.Client, error) {
+	opts := &imapclient.Options{
+		Dialer: &net.Dialer{Timeout: w.cfg.Timeout},
+		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
+			// Runs on the reader goroutine: never block here.
+			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
+				if d.NumMessages != nil {
+					select {
+					case wake <- struct{}{}:
+					default:
+					}
+				}
+			},
+		},
+	}
+	host, _, _ := net.SplitHostPort(w.cfg.Address)
+	tc := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
+	if w.cfg.CAFile != "" {
+		pem, err := os.ReadFile(w.cfg.CAFile)
+		if err != nil {
+			return nil, fmt.Errorf("intake: ca_file: %w", err)
+		}
+		tc.RootCAs = x509.NewCertPool()
+		if !tc.RootCAs.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("intake: ca_file %s holds no certificate", w.cfg.CAFile)
+		}
+	}
+	opts.TLSConfig = tc
+	var c *imapclient.Client
+	var err error
+	switch w.cfg.TLS {
+	case TLSNone:
+		c, err = imapclient.DialInsecure(w.cfg.Address, opts)
+	case TLSStartTLS:
+		c, err = imapclient.DialStartTLS(w.cfg.Address, opts)
+	default:
+		c, err = imapclient.DialTLS(w.cfg.Address, opts)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("intake: connect %s: %w", w.cfg.Address, err)
+	}
+	return c, nil
+}
+
+// ensureFolder creates folder unless it is empty or already exists.
+func ensureFolder(c *imapclient.Client, folder string) error {
+	if folder == "" {
+		return nil
+	}
+	if _, err := c.Status(folder, &imap.StatusOptions{}).Wait(); err == nil {
+		return nil
+	}
+	if err := c.Create(folder, nil).Wait(); err != nil {
+		return fmt.Errorf("intake: create folder %s: %w", folder, err)
+	}
+	return nil
+}
+
+// wait returns when new mail may have arrived: an EXISTS during IDLE, or
+// the poll interval elapsed.
+func (w *Watcher) wait(ctx context.Context, c *imapclient.Client, wake chan struct{}, idle bool) error {
+	if !idle {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-wake:
+		case <-time.After(w.cfg.PollInterval):
+		}
+		if err := c.Noop().Wait(); err != nil {
+			return fmt.Errorf("intake: noop: %w", err)
+		}
+		return nil
+	}
+	cmd, err := c.Idle()
+	if err != nil {
+		return fmt.Errorf("intake: idle: %w", err)
+	}
+	select {
+	case <-ctx.Done():
+	case <-wake:
+	case <-c.Closed():
+	case <-time.After(w.cfg.PollInterval * 10): // re-check now and then even if IDLE stays silent
+	}
+	if err := cmd.Close(); err != nil {
+		return fmt.Errorf("intake: idle done: %w", err)
+	}
+	if err := cmd.Wait(); err != nil {
+		return fmt.Errorf("intake: idle: %w", err)
+	}
+	return ctx.Err()
+}
+
+// drain decides every message above the checkpoint, a batch at a time.
+// When ctx ends it finishes the message in hand, files what it decided and
+// records the checkpoint before returning.
+func (w *Watcher) drain(ctx context.Context, c *imapclient.Client, uidvalidity uint32) error {
+	stopping := ctx
+	ctx = context.WithoutCancel(ctx)
+	for {
+		if err := stopping.Err(); err != nil {
+			return err
+		}
+		last, err := w.checkpoints.Checkpoint(ctx, w.cfg.Name, uidvalidity)
+		if err != nil {
+			return err
+		}
+		pending, err := w.listNew(c, last)
+		if err != nil || len(pending) == 0 {
+			return err
+		}
+		if len(pending) > w.cfg.BatchSize {
+			pending = pending[:w.cfg.BatchSize]
+		}
+		done, err := w.decideBatch(ctx, stopping, c, uidvalidity, pending)
+		if done == 0 {
+			return err
+		}
+		if err := w.checkpoints.SetCheckpoint(ctx, w.cfg.Name, uidvalidity, done); err != nil {
+			return err
+		}
+		if err != nil {
+			return err
+		}
+	}
+}
+
+// sized is a UID with its RFC822.SIZE.
+type sized struct {
+	uid  uint32
+	size int64
+}
+
+// listNew returns the UIDs above last with their sizes, in UID order. The
+// range "last+1:*" always matches the newest message even when its UID is
+// lower, so the answer is filtered.
+func (w *Watcher) listNew(c *imapclient.Client, last uint32) ([]sized, error) {
+	var set imap.UIDSet
+	set.AddRange(imap.UID(last+1), 0)
+	msgs, err := c.Fetch(set, &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
+	if err != nil {
+		return nil, fmt.Errorf("intake: list new messages: %w", err)
+	}
+	out := make([]sized, 0, len(msgs))
+	for _, m := range msgs {
+		if uint32(m.UID) > last {
+			out = append(out, sized{uint32(m.UID), m.RFC822Size})
+		}
+	}
+	slices.SortFunc(out, func(a, b sized) int { return int(a.uid) - int(b.uid) })
+	return out, nil
+}
+
+// decideBatch fetches the batch with at most two FETCH commands (whole
+// messages, and header plus first body bytes for oversized ones), decides
+// them in UID order, and moves them with one command per folder. It
+// returns the highest UID it finished; a temporary handler error stops the
+// batch there.
+func (w *Watcher) decideBatch(ctx, stopping context.Context, c *imapclient.Client, uidvalidity uint32, batch []sized) (uint32, error) {
+	var whole, big imap.UIDSet
+	for _, m := range batch {
+		if m.size > w.cfg.MaxMessageBytes {
+			big.AddNum(imap.UID(m.uid))
+		} else {
+			whole.AddNum(imap.UID(m.uid))
+		}
+	}
+	fetched := map[uint32]*imapclient.FetchMessageBuffer{}
+	wholeSection := &imap.FetchItemBodySection{Peek: true}
+	headSection := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, Peek: true}
+	textSection := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierText, Peek: true,
+		Partial: &imap.SectionPartial{Offset: 0, Size: truncatedBodyBytes}}
+	for _, f := range []struct {
+		set      imap.UIDSet
+		sections []*imap.FetchItemBodySection
+	}{{whole, []*imap.FetchItemBodySection{wholeSection}}, {big, []*imap.FetchItemBodySection{headSection, textSection}}} {
+		if len(f.set) == 0 {
+			continue
+		}
+		msgs, err := c.Fetch(f.set, &imap.FetchOptions{UID: true, InternalDate: true, BodySection: f.sections}).Collect()
+		if err != nil {
+			return 0, fmt.Errorf("intake: fetch: %w", err)
+		}
+		for _, m := range msgs {
+			fetched[uint32(m.UID)] = m
+		}
+	}
+
+	var done uint32
+	moves := map[Folder][]uint32{}
+	var herr error
+	for _, s := range batch {
+		if stopping.Err() != nil {
+			break
+		}
+		m, ok := fetched[s.uid]
+		if !ok {
+			continue // expunged by someone else meanwhile
+		}
+		msg := Message{Mailbox: w.cfg.Name, UIDValidity: uidvalidity, UID: s.uid, Size: s.size, Received: m.InternalDate}
+		if s.size > w.cfg.MaxMessageBytes {
+			msg.Raw = append(append([]byte{}, m.FindBodySection(headSection)...), m.FindBodySection(textSection)...)
+			msg.Truncated = true
+		} else {
+			msg.Raw = m.FindBodySection(wholeSection)
+		}
+		folder, err := w.handler.Handle(ctx, msg)
+		if err != nil {
+			herr = err
+			break
+		}
+		moves[folder] = append(moves[folder], s.uid)
+		done = s.uid
+	}
+	if err := w.move(c, moves); err != nil {
+		return 0, err
+	}
+	return done, herr
+}
+
+// truncatedBodyBytes is how much of an oversized message's body is read.
+const truncatedBodyBytes = 256 << 10
+
+// move files decided messages: one MOVE per folder (COPY, STORE \Deleted
+// and UID EXPUNGE where the server lacks MOVE), or \Seen where no folder is
+// configured.
+func (w *Watcher) move(c *imapclient.Client, moves map[Folder][]uint32) error {
+	for folder, uids := range moves {
+		target := w.cfg.ProcessedFolder
+		if folder == Rejected {
+			target = w.cfg.RejectedFolder
+		}
+		var set imap.UIDSet
+		for _, u := range uids {
+			set.AddNum(imap.UID(u))
+		}
+		if target == "" {
+			if err := c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagSeen}}, nil).Close(); err != nil {
+				return fmt.Errorf("intake: flag seen: %w", err)
+			}
+			continue
+		}
+		if _, err := c.Move(set, target).Wait(); err != nil {
+			return fmt.Errorf("intake: move to %s: %w", target, err)
+		}
+	}
+	return nil
+}
+
+// ErrTemporary marks handler errors that should leave the message for a
+// later try (for example a DNS failure during sender authentication).
+var ErrTemporary = errors.New("temporary failure")
