@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -27,8 +28,10 @@ type Message struct {
 	AuthReason string
 }
 
-// ErrDuplicate is returned by Decide for a message already decided.
-var ErrDuplicate = domain.Errorf(domain.CodeConflict, "message already decided")
+// ErrDuplicate is returned by Decide for a message already decided. It is
+// its own sentinel, not a domain conflict, so that no other conflict can be
+// mistaken for a duplicate.
+var ErrDuplicate = errors.New("store: message already decided")
 
 // Decided is what Decide recorded.
 type Decided struct {
@@ -54,7 +57,7 @@ func (s *Store) Decide(ctx context.Context, m Message, f domain.Facts, verdict d
 	var out Decided
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var exists int
-		err := tx.GetContext(ctx, &exists, tx.Rebind(`SELECT 1 FROM decisions WHERE mailbox = ? AND message_key = ?`), m.Mailbox, m.Key)
+		err := tx.GetContext(ctx, &exists, tx.Rebind(`SELECT 1 FROM decisions WHERE mailbox = ? AND message_key = ?`), m.Mailbox, text(m.Key))
 		if err == nil {
 			return ErrDuplicate
 		}
@@ -77,8 +80,8 @@ func (s *Store) Decide(ctx context.Context, m Message, f domain.Facts, verdict d
 				return err
 			}
 		}
-		out.ID, err = insertID(ctx, tx, insertDecision, m.Mailbox, m.Key, m.MessageID, int64(m.UIDValidity), int64(m.UID),
-			f.Sender, m.Subject, string(d.Verdict), d.Reason, f.Authenticated, m.AuthReason, nullID(contactID),
+		out.ID, err = insertID(ctx, tx, insertDecision, m.Mailbox, text(m.Key), text(m.MessageID), int64(m.UIDValidity), int64(m.UID),
+			text(f.Sender), text(m.Subject), string(d.Verdict), d.Reason, f.Authenticated, m.AuthReason, nullID(contactID),
 			nullTime(m.ReceivedAt), now)
 		if isUnique(err) {
 			return ErrDuplicate
@@ -140,8 +143,10 @@ func (s *Store) accounts(ctx context.Context, tx *sqlx.Tx, sender string, userna
 		return nil, nil
 	}
 	var contacts []contactRow
+	// Locking the contact rows serialises concurrent decisions for one
+	// contact, so the hourly limit below cannot be raced past.
 	if err := sqlx.SelectContext(ctx, tx, &contacts, tx.Rebind(`SELECT id, org_id, email, name FROM contacts
-		WHERE lower(email) = ? ORDER BY org_id`), sender); err != nil {
+		WHERE lower(email) = ? ORDER BY org_id`+s.forUpdate()), sender); err != nil {
 		return nil, fmt.Errorf("store: contacts of %s: %w", sender, err)
 	}
 	accounts := make([]domain.Account, 0, len(contacts))
@@ -173,4 +178,10 @@ func (s *Store) accounts(ctx context.Context, tx *sqlx.Tx, sender string, userna
 		accounts = append(accounts, a)
 	}
 	return accounts, nil
+}
+
+// text makes a string from mail safe for any engine: valid UTF-8 without
+// NUL bytes (PostgreSQL rejects both; the message must still be decided).
+func text(s string) string {
+	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
 }
