@@ -1,0 +1,13 @@
+// Package senderauth decides whether a message really comes from the domain
+// in its From address (SPEC §3 step 4).
+//
+// It owns the sender-authentication verdict and nothing else: DKIM
+// verification (through go-msgauth) with the alignment and algorithm rules of
+// the SPEC, the reading of our own MTA's Authentication-Results header, the
+// "any" and "off" modes, and a small cache of DKIM key lookups. It does not
+// decide what happens to a message that fails; that is the domain decision.
+//
+// A DNS failure never becomes a failing verdict: Verify returns a
+// *TemporaryError instead, and the caller leaves the message in the mailbox
+// to try again later.
+package senderauth

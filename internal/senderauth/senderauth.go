@@ -1,0 +1,210 @@
+package senderauth
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Mode selects how senders are authenticated. The strings are those of the
+// sender_auth.mode configuration setting.
+type Mode string
+
+// The modes of SPEC §3 step 4.
+const (
+	// ModeDKIM requires a valid, aligned DKIM signature.
+	ModeDKIM Mode = "dkim"
+	// ModeAuthResults trusts the topmost Authentication-Results header
+	// written by our own MTA.
+	ModeAuthResults Mode = "authentication-results"
+	// ModeAny passes when either ModeDKIM or ModeAuthResults passes. It is
+	// the default, also used when Mode is empty.
+	ModeAny Mode = "any"
+	// ModeOff accepts every sender; for local demos only.
+	ModeOff Mode = "off"
+)
+
+// Valid reports whether m is one of the known modes or empty (the default).
+func (m Mode) Valid() bool {
+	switch m {
+	case "", ModeDKIM, ModeAuthResults, ModeAny, ModeOff:
+		return true
+	}
+	return false
+}
+
+// Method names reported in Verdict.Method.
+const (
+	MethodDKIM        = "dkim"
+	MethodAuthResults = "authentication-results"
+	MethodOff         = "off"
+)
+
+// Verifier authenticates message senders. Set its fields before the first
+// call and do not change or copy it afterwards; it is then safe for
+// concurrent use.
+type Verifier struct {
+	// Mode selects the method; empty means ModeAny.
+	Mode Mode
+	// AuthservID is our MTA's authserv-id. Only Authentication-Results
+	// headers carrying it are read; empty means that method never passes.
+	AuthservID string
+	// LookupTXT resolves DKIM key records. When nil, a resolver built from
+	// DNSResolver is used, or net.DefaultResolver when that is empty too.
+	LookupTXT func(ctx context.Context, domain string) ([]string, error)
+	// DNSResolver is a host:port; when set (and LookupTXT is nil), every
+	// DNS query goes there.
+	DNSResolver string
+	// Now is the clock of the key cache; nil means time.Now.
+	Now func() time.Time
+	// Logger receives the warning logged on every call in ModeOff; nil
+	// means slog.Default().
+	Logger *slog.Logger
+
+	once  sync.Once
+	cache *txtCache
+}
+
+// Verdict is the outcome of sender authentication.
+type Verdict struct {
+	// Pass is true when the sender is authenticated.
+	Pass bool
+	// Method is the method that decided: "dkim", "authentication-results",
+	// "off", or "" when mode any failed on both.
+	Method string
+	// Reason is a short text for staff, such as "dkim=pass d=acme.example".
+	Reason string
+}
+
+// TemporaryError reports that a DNS failure (or a cancelled context)
+// prevented a verdict. The message should be left where it is and
+// verified again later.
+type TemporaryError struct {
+	Err error
+}
+
+func (e *TemporaryError) Error() string {
+	return "senderauth: temporary failure, retry later: " + e.Err.Error()
+}
+
+// Unwrap returns the underlying error.
+func (e *TemporaryError) Unwrap() error { return e.Err }
+
+// Temporary always reports true.
+func (e *TemporaryError) Temporary() bool { return true }
+
+// IsTemporary reports whether err is, or wraps, a *TemporaryError.
+func IsTemporary(err error) bool {
+	var te *TemporaryError
+	return errors.As(err, &te)
+}
+
+// Verify authenticates raw, the whole message as received, for fromDomain,
+// the normalised (lower-case, A-label) domain of its From address.
+//
+// It returns a *TemporaryError when a DNS failure prevents a verdict; it
+// never turns a DNS failure into a failing verdict. Other errors report
+// misuse (an unknown Mode).
+func (v *Verifier) Verify(ctx context.Context, raw []byte, fromDomain string) (Verdict, error) {
+	return v.verify(ctx, raw, fromDomain, true)
+}
+
+// VerifyHeader authenticates a message whose body was not downloaded
+// (oversized messages, SPEC §3). header is the message header, with or
+// without the blank line that ends it. DKIM cannot be checked without the
+// whole body, so only a trusted Authentication-Results header can vouch.
+func (v *Verifier) VerifyHeader(ctx context.Context, header []byte, fromDomain string) (Verdict, error) {
+	return v.verify(ctx, header, fromDomain, false)
+}
+
+func (v *Verifier) verify(ctx context.Context, raw []byte, fromDomain string, wholeMessage bool) (Verdict, error) {
+	fromDomain = normalizeDomain(fromDomain)
+	switch v.Mode {
+	case ModeOff:
+		v.logger().WarnContext(ctx, "sender authentication is off: every sender counts as authenticated; use only for local demos",
+			slog.String("from_domain", fromDomain))
+		return Verdict{Pass: true, Method: MethodOff, Reason: "sender authentication is off"}, nil
+	case ModeDKIM:
+		if !wholeMessage {
+			return Verdict{Method: MethodDKIM, Reason: notDownloaded}, nil
+		}
+		return v.verifyDKIM(ctx, raw, fromDomain)
+	case ModeAuthResults:
+		return v.verifyAuthResults(raw, fromDomain), nil
+	case "", ModeAny:
+		ar := v.verifyAuthResults(raw, fromDomain)
+		if ar.Pass {
+			return ar, nil
+		}
+		if !wholeMessage {
+			return Verdict{Reason: ar.Reason + "; " + notDownloaded}, nil
+		}
+		dk, err := v.verifyDKIM(ctx, raw, fromDomain)
+		if err != nil || dk.Pass {
+			return dk, err
+		}
+		return Verdict{Reason: ar.Reason + "; " + dk.Reason}, nil
+	default:
+		return Verdict{}, fmt.Errorf("senderauth: unknown mode %q", v.Mode)
+	}
+}
+
+const notDownloaded = "DKIM not checked: message body not downloaded"
+
+func (v *Verifier) logger() *slog.Logger {
+	if v.Logger != nil {
+		return v.Logger
+	}
+	return slog.Default()
+}
+
+// lookupTXT resolves name through the cache, building the cache and the
+// resolver on first use.
+func (v *Verifier) lookupTXT(ctx context.Context, name string) ([]string, error) {
+	v.once.Do(func() {
+		lookup := v.LookupTXT
+		if lookup == nil {
+			lookup = resolver(v.DNSResolver).LookupTXT
+		}
+		v.cache = newTXTCache(lookup, v.Now, keyTTL, maxCacheEntries)
+	})
+	return v.cache.lookup(ctx, name)
+}
+
+// resolver returns net.DefaultResolver, or one that sends every query to
+// addr when addr is set.
+func resolver(addr string) *net.Resolver {
+	if addr == "" {
+		return net.DefaultResolver
+	}
+	return &net.Resolver{
+		PreferGo: true,
+		Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+			var d net.Dialer
+			return d.DialContext(ctx, network, addr)
+		},
+	}
+}
+
+// normalizeDomain lower-cases d and drops a trailing dot.
+func normalizeDomain(d string) string {
+	return strings.TrimSuffix(strings.ToLower(strings.TrimSpace(d)), ".")
+}
+
+// aligned reports whether signing domain d may vouch for fromDomain: d is
+// fromDomain or a parent of it, and has at least two labels, so that a
+// bare top-level domain such as "example" never counts. (Without a public
+// suffix list a d= such as "co.uk" still counts; that is accepted.)
+func aligned(d, fromDomain string) bool {
+	d = normalizeDomain(d)
+	if d == "" || fromDomain == "" || !strings.Contains(d, ".") ||
+		strings.HasPrefix(d, ".") || strings.Contains(d, "..") {
+		return false
+	}
+	return fromDomain == d || strings.HasSuffix(fromDomain, "."+d)
+}
