@@ -1,0 +1,28 @@
+// Package mailparse turns one raw RFC 5322 message into the facts that the
+// intake decision needs (SPEC §3): the single From address and any reason to
+// distrust it, whether the message is auto-generated and must be ignored,
+// the duplicate key, threading identifiers, and the usernames requested in
+// the subject and the cleaned text body.
+//
+// The package owns parsing only. It does not verify DKIM or
+// Authentication-Results (package senderauth does), does not look anything
+// up, and never decides an outcome: it reports facts, and the domain
+// decision function acts on them.
+//
+// Text extraction walks the MIME tree with go-message: text/plain is
+// preferred over text/html inside multipart/alternative, other multiparts
+// are concatenated, and attachments (Content-Disposition: attachment,
+// non-text types, message/rfc822) are skipped without being decoded.
+// Quoted replies ("> ..." lines, "On ... wrote:", "Am ... schrieb ...:",
+// "-----Original Message-----", Outlook "From: / Sent:" blocks) and
+// signatures (after a "-- " or "--" line) are removed before usernames are
+// searched. Outlook-style forwards look exactly like Outlook replies and are
+// cut the same way; Gmail- and Apple-style forwards are kept.
+//
+// Errors: a message whose header block go-message cannot read at all
+// (garbage, a header over 1 MiB) makes Parse return an error, and the caller
+// rejects it as unparsable. A readable header with a missing or broken From
+// is not an error: it yields an empty From and a SenderProblem. A broken or
+// truncated body is never an error either: whatever text was decoded before
+// the break is used.
+package mailparse
