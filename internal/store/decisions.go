@@ -185,3 +185,20 @@ func (s *Store) accounts(ctx context.Context, tx *sqlx.Tx, sender string, userna
 func text(s string) string {
 	return strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
 }
+
+// DecidedVerdict returns the verdict recorded for a message, or
+// domain.ErrNotFound. Intake uses it to file a message again after a crash
+// between the decision and the move.
+func (s *Store) DecidedVerdict(ctx context.Context, mailbox, key string) (domain.Verdict, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	var v string
+	err := s.db.GetContext(ctx, &v, s.db.Rebind(`SELECT verdict FROM decisions WHERE mailbox = ? AND message_key = ?`), mailbox, text(key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", domain.Errorf(domain.CodeNotFound, "no decision for %s", key)
+	}
+	if err != nil {
+		return "", fmt.Errorf("store: decided verdict: %w", err)
+	}
+	return domain.Verdict(v), nil
+}

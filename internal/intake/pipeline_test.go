@@ -1,0 +1,113 @@
+package intake_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/unlockd/unlockd/internal/domain"
+	"github.com/unlockd/unlockd/internal/intake"
+	"github.com/unlockd/unlockd/internal/mailtest"
+	"github.com/unlockd/unlockd/internal/senderauth"
+	"github.com/unlockd/unlockd/internal/senderauth/senderauthtest"
+	"github.com/unlockd/unlockd/internal/store"
+	"github.com/unlockd/unlockd/internal/storetest"
+)
+
+// request builds a request mail from addr.
+func request(from, id, subject, extra string) []byte {
+	return fmt.Appendf(nil, "From: %s\r\nTo: support@example.com\r\nSubject: %s\r\nMessage-ID: <%s>\r\nDate: Mon, 23 Nov 2026 10:00:00 +0000\r\n%s\r\nHello,\r\n\r\nplease help.\r\n", from, subject, id, extra)
+}
+
+// TestPipelineDecidesEachKindOfRequest runs the whole intake path against
+// the in-process IMAP server and a real store on each engine.
+func TestPipelineDecidesEachKindOfRequest(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		if _, err := st.CreateOrg(ctx, domain.Org{Slug: "acme", Name: "Acme", Policy: domain.DefaultPolicy()}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := st.AddContact(ctx, "acme", domain.Contact{Email: "it@acme.example"}, "test", "cli"); err != nil {
+			t.Fatal(err)
+		}
+		now := time.Now()
+		for _, u := range []domain.User{
+			{Username: "jsmith", Lock: &domain.Lock{Reason: domain.LockFailedLogins, At: now}},
+			{Username: "boss", Lock: &domain.Lock{Reason: domain.LockAdmin, At: now, Note: "fraud"}},
+			{Username: "forged", Lock: &domain.Lock{Reason: domain.LockFailedLogins, At: now}},
+		} {
+			if _, err := st.CreateUser(ctx, "acme", u, "test", "cli"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		signer := senderauthtest.NewSigner(t, "acme.example")
+		srv := mailtest.StartIMAP(t, mailtest.IMAPOptions{})
+		msgs := [][]byte{
+			signer.Sign(request("IT Desk <it@acme.example>", "1@acme.example", "Unlock: jsmith", "")),
+			signer.Sign(request("it@acme.example", "2@acme.example", "Unlock: boss", "")),
+			request("it@acme.example", "3@evil.example", "Unlock: forged", ""),
+			request(`"it@acme.example" <evil@attacker.example>`, "4@evil.example", "Unlock: forged", ""),
+			signer.Sign(request("it@acme.example", "5@acme.example", "Out of office", "Auto-Submitted: auto-replied\r\n")),
+			signer.Sign(request("IT Desk <it@acme.example>", "1@acme.example", "Unlock: jsmith", "")), // duplicate
+		}
+		for _, m := range msgs {
+			srv.Append(t, "INBOX", m)
+		}
+		rec := newRecorder()
+		log := slog.New(slog.NewTextHandler(io.Discard, nil))
+		pipe := &intake.Pipeline{Store: st, Log: log, Verifier: &senderauth.Verifier{Mode: senderauth.ModeDKIM, LookupTXT: signer.LookupTXT}}
+		start(t, cfg(srv), tee{pipe, rec}, st)
+		rec.await(t, len(msgs), 10*time.Second)
+		waitFor(t, func() bool { return srv.Count(t, "INBOX") == 0 })
+
+		if u, _ := st.User(ctx, "acme", "jsmith"); u.Lock != nil {
+			t.Errorf("verified request for a failed-login lock was not applied: %+v", u.Lock)
+		}
+		for _, name := range []string{"boss", "forged"} {
+			if u, _ := st.User(ctx, "acme", name); u.Lock == nil {
+				t.Errorf("%s was unlocked", name)
+			}
+		}
+		want := map[string]domain.Verdict{
+			"1@acme.example": domain.VerdictAccepted, "2@acme.example": domain.VerdictAccepted,
+			"3@evil.example": domain.VerdictAccepted, "4@evil.example": domain.VerdictRejected,
+			"5@acme.example": domain.VerdictIgnored,
+		}
+		for id, v := range want {
+			got, err := st.DecidedVerdict(ctx, "support", id)
+			if err != nil || got != v {
+				t.Errorf("%s: verdict %q, %v; want %q", id, got, err, v)
+			}
+		}
+		if p, r := srv.Count(t, "Processed"), srv.Count(t, "Rejected"); p != 5 || r != 1 {
+			t.Errorf("processed %d, rejected %d; want 5 and 1", p, r)
+		}
+		audit, _ := st.ListAudit(ctx, store.AuditFilter{Target: "jsmith"})
+		unlocks := 0
+		for _, e := range audit {
+			if e.Action == domain.ActionUnlock {
+				unlocks++
+			}
+		}
+		if unlocks != 1 {
+			t.Errorf("jsmith unlocked %d times, want once", unlocks)
+		}
+	})
+}
+
+// tee passes each message to the handler and then to the recorder.
+type tee struct {
+	h   intake.Handler
+	rec *recorder
+}
+
+func (t tee) Handle(ctx context.Context, m intake.Message) (intake.Folder, error) {
+	f, err := t.h.Handle(ctx, m)
+	if err == nil {
+		t.rec.Handle(ctx, m)
+	}
+	return f, err
+}
