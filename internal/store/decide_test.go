@@ -46,7 +46,7 @@ func verified(sender string, usernames ...string) domain.Facts {
 
 func mustDecide(t *testing.T, s *store.Store, m store.Message, f domain.Facts) store.Decided {
 	t.Helper()
-	d, err := s.Decide(ctx, m, f, "", "")
+	d, err := s.Decide(ctx, m, f, "", "", nil)
 	if err != nil {
 		t.Fatalf("Decide(%s %s): %v", m.Mailbox, m.Key, err)
 	}
@@ -240,7 +240,7 @@ func TestDecideDuplicateWritesNothing(t *testing.T) {
 		before := auditCount(t, s)
 
 		m.UID = 2 // the same message seen again after a UIDVALIDITY change
-		d, err := s.Decide(ctx, m, f, "", "")
+		d, err := s.Decide(ctx, m, f, "", "", nil)
 		if !errors.Is(err, store.ErrDuplicate) {
 			t.Fatalf("second Decide = %+v, %v; want ErrDuplicate", d, err)
 		}
@@ -269,10 +269,10 @@ func TestDecideDuplicateOfIgnoredMessage(t *testing.T) {
 		mustFailedLock(t, s, "acme", "jsmith", s.Now())
 		m := message("support", "headers:3f2a")
 		f := verified(contactAddr, "jsmith")
-		if _, err := s.Decide(ctx, m, f, domain.VerdictIgnored, "auto-generated"); err != nil {
+		if _, err := s.Decide(ctx, m, f, domain.VerdictIgnored, "auto-generated", nil); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.Decide(ctx, m, f, "", ""); !errors.Is(err, store.ErrDuplicate) {
+		if _, err := s.Decide(ctx, m, f, "", "", nil); !errors.Is(err, store.ErrDuplicate) {
 			t.Fatalf("Decide after an ignored decision = %v, want ErrDuplicate", err)
 		}
 		wantLocked(t, s, "acme", "jsmith", domain.LockFailedLogins)
@@ -368,7 +368,7 @@ func TestDecideVerdictOverrideDecidesNothingElse(t *testing.T) {
 		before := auditCount(t, s)
 
 		d, err := s.Decide(ctx, message("support", "<auto@acme.example>"), verified(contactAddr, "jsmith"),
-			domain.VerdictIgnored, "auto-generated")
+			domain.VerdictIgnored, "auto-generated", nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -442,7 +442,7 @@ func TestDecideRollsBackWhenInterrupted(t *testing.T) {
 				}
 				return base
 			}
-			d, err := s.Decide(cctx, m, f, "", "")
+			d, err := s.Decide(cctx, m, f, "", "", nil)
 			cancel()
 			s.Now = func() time.Time { return base }
 			if err == nil {
@@ -542,7 +542,7 @@ func TestDecideHourlyLimitHoldsUnderConcurrency(t *testing.T) {
 		states := make([]domain.ItemState, 2)
 		for i, name := range []string{"u1", "u2"} {
 			wg.Go(func() {
-				d, err := s.Decide(ctx, message("support", "<"+name+"@acme.example>"), verified(contactAddr, name), "", "")
+				d, err := s.Decide(ctx, message("support", "<"+name+"@acme.example>"), verified(contactAddr, name), "", "", nil)
 				if err != nil || len(d.Decision.Items) != 1 {
 					t.Errorf("Decide(%s) = %+v, %v", name, d, err)
 					return
@@ -584,7 +584,7 @@ func TestDecideRecordsMessagesWithRawSubjects(t *testing.T) {
 			mustFailedLock(t, s, "acme", name, s.Now())
 			m := message("support", fmt.Sprintf("<raw-%d@acme.example>", i))
 			m.Subject = subject
-			d, err := s.Decide(ctx, m, verified(contactAddr, name), "", "")
+			d, err := s.Decide(ctx, m, verified(contactAddr, name), "", "", nil)
 			if err != nil {
 				t.Errorf("Decide with subject %q: %v", subject, err)
 				continue

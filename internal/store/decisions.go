@@ -26,6 +26,21 @@ type Message struct {
 	ReceivedAt  time.Time
 	// AuthReason explains the sender-authentication verdict in Facts.
 	AuthReason string
+	// References are the message's own References, for threading the reply.
+	References []string
+}
+
+// Renderer turns a recorded decision into the mail it sends: the reply and
+// any notifications. It runs inside the decision's transaction, so the mail
+// is queued exactly when the decision commits; it must do no I/O.
+type Renderer func(DecisionMail) ([]domain.Mail, error)
+
+// DecisionMail is what a Renderer renders from.
+type DecisionMail struct {
+	DecisionID int64
+	Message    Message
+	Facts      domain.Facts
+	Decision   domain.Decision
 }
 
 // ErrDuplicate is returned by Decide for a message already decided. It is
@@ -48,12 +63,12 @@ const insertItem = `INSERT INTO request_items (decision_id, org_id, user_id, use
 
 // Decide records the decision on one message in a single transaction: it
 // reads the sender's accounts under row locks, applies domain.Decide, writes
-// the decision and its items, unlocks the users it applies, and writes their
-// audit entries. A message already decided for its mailbox returns
+// the decision and its items, unlocks the users it applies, writes their
+// audit entries, and queues the mail render returns (nil render: none). A message already decided for its mailbox returns
 // ErrDuplicate and writes nothing. verdict overrides domain.Decide for
 // messages decided before the sender is considered (ignored or unparsable
 // mail); pass "" otherwise.
-func (s *Store) Decide(ctx context.Context, m Message, f domain.Facts, verdict domain.Verdict, reason string) (Decided, error) {
+func (s *Store) Decide(ctx context.Context, m Message, f domain.Facts, verdict domain.Verdict, reason string, render Renderer) (Decided, error) {
 	var out Decided
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var exists int
@@ -101,6 +116,19 @@ func (s *Store) Decide(ctx context.Context, m Message, f domain.Facts, verdict d
 			}
 		}
 		out.Decision = d
+		if render == nil {
+			return nil
+		}
+		mails, err := render(DecisionMail{DecisionID: out.ID, Message: m, Facts: f, Decision: d})
+		if err != nil {
+			return fmt.Errorf("store: render mail for decision %d: %w", out.ID, err)
+		}
+		for _, mail := range mails {
+			mail.DecisionID = out.ID
+			if err := s.queueMail(ctx, tx, mail); err != nil {
+				return err
+			}
+		}
 		return nil
 	})
 	return out, err
