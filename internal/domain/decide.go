@@ -11,8 +11,22 @@ type Facts struct {
 	// Authenticated is true when sender authentication vouched for Sender
 	// (and no differing Sender header cast doubt on it).
 	Authenticated bool
-	// Usernames are the usernames asked for, in order of appearance.
+	// Usernames are the usernames asked for explicitly, in order of
+	// appearance.
 	Usernames []string
+	// Words are other words of the message. When no username was asked for
+	// explicitly, words that are exactly usernames of the contact's
+	// organisations count as requested (SPEC §3).
+	Words []string
+}
+
+// Requested returns the names a decision considers: the explicit usernames,
+// or, failing those, the words (the store loads users for these names).
+func (f Facts) Requested() []string {
+	if len(f.Usernames) > 0 {
+		return f.Usernames
+	}
+	return f.Words
 }
 
 // Account is one organisation in which the sender is an authorised contact,
@@ -61,6 +75,9 @@ func Decide(f Facts, accounts []Account, now time.Time) Decision {
 	}
 	d := Decision{Verdict: VerdictAccepted, ReplyTo: accounts[0].Contact.Email}
 	usernames := dedupe(f.Usernames)
+	if len(usernames) == 0 {
+		usernames = knownWords(f.Words, accounts)
+	}
 	if len(usernames) == 0 {
 		d.Verdict = VerdictNoUsername
 		d.Reason = "no username found"
@@ -128,6 +145,20 @@ func decideItem(u User, a Account, authenticated, ambiguous bool, appliedSoFar i
 	}
 	it.State = ItemPending
 	return it
+}
+
+// knownWords returns the distinct words that are usernames in any account.
+func knownWords(words []string, accounts []Account) []string {
+	var out []string
+	for _, w := range dedupe(words) {
+		for _, a := range accounts {
+			if _, ok := a.Users[w]; ok {
+				out = append(out, w)
+				break
+			}
+		}
+	}
+	return out
 }
 
 func dedupe(names []string) []string {

@@ -147,6 +147,26 @@ func TestDecide(t *testing.T) {
 			want:     Decision{Verdict: VerdictNoUsername, Reason: "no username found", ReplyTo: "it@acme.example"},
 		},
 		{
+			name:     "without an explicit username, words that are usernames count",
+			facts:    Facts{Sender: "it@acme.example", Authenticated: true, Words: []string{"Hi", "please", "jsmith", "Jsmith", "jsmith", "thanks"}},
+			accounts: []Account{acme(nil)},
+			want: Decision{Verdict: VerdictAccepted, Reason: "authorised contact, sender authenticated", ReplyTo: "it@acme.example",
+				Items: []Item{item(1, 100, "jsmith", ItemApplied, "", false)}},
+		},
+		{
+			name:     "words are ignored when a username was asked for explicitly",
+			facts:    Facts{Sender: "it@acme.example", Authenticated: true, Usernames: []string{"active"}, Words: []string{"jsmith"}},
+			accounts: []Account{acme(nil)},
+			want: Decision{Verdict: VerdictAccepted, Reason: "authorised contact, sender authenticated", ReplyTo: "it@acme.example",
+				Items: []Item{item(1, 103, "active", ItemNotLocked, "", false)}},
+		},
+		{
+			name:     "words that are no usernames mean no username found",
+			facts:    Facts{Sender: "it@acme.example", Authenticated: true, Words: []string{"Hi", "please"}},
+			accounts: []Account{acme(nil)},
+			want:     Decision{Verdict: VerdictNoUsername, Reason: "no username found", ReplyTo: "it@acme.example"},
+		},
+		{
 			name:     "duplicate usernames give one item",
 			facts:    verified("jsmith", "jsmith"),
 			accounts: []Account{acme(nil)},

@@ -49,7 +49,7 @@ func (p *Pipeline) Handle(ctx context.Context, m Message) (Folder, error) {
 	if v, err := p.Store.DecidedVerdict(ctx, sm.Mailbox, sm.Key); err == nil {
 		return folderFor(v), nil // decided before a crash or restart; skip the DNS work
 	}
-	facts := domain.Facts{Sender: msg.From, Usernames: msg.Usernames}
+	facts := domain.Facts{Sender: msg.From, Usernames: msg.Usernames, Words: msg.Words}
 	if msg.From != "" {
 		verdict, err := p.verify(ctx, m, address.Domain(msg.From))
 		if err != nil {

@@ -83,7 +83,7 @@ func (s *Store) Decide(ctx context.Context, m Message, f domain.Facts, verdict d
 		d := domain.Decision{Verdict: verdict, Reason: reason}
 		var contactID int64
 		if verdict == "" {
-			accounts, err := s.accounts(ctx, tx, f.Sender, f.Usernames, now)
+			accounts, err := s.accounts(ctx, tx, f.Sender, f.Requested(), now)
 			if err != nil {
 				return err
 			}
