@@ -26,17 +26,20 @@ const (
 
 // Config is one mailbox to watch.
 type Config struct {
-	Name            string // names the mailbox in the store and logs
-	Address         string // host:port
-	TLS             string // implicit, starttls or none (loopback only; config validates)
-	CAFile          string
-	Username        string
-	Password        string
-	Mailbox         string // default INBOX
-	ProcessedFolder string // empty: flag \Seen and leave in place
-	RejectedFolder  string
-	IDLE            bool
-	PollInterval    time.Duration
+	Name     string // names the mailbox in the store and logs
+	Address  string // host:port
+	TLS      string // implicit, starttls or none (loopback only; config validates)
+	CAFile   string
+	Username string
+	Password string
+	// OAuth2TokenCommand prints an OAuth 2.0 access token; when set it is
+	// used instead of Password.
+	OAuth2TokenCommand string
+	Mailbox            string // default INBOX
+	ProcessedFolder    string // empty: flag \Seen and leave in place
+	RejectedFolder     string
+	IDLE               bool
+	PollInterval       time.Duration
 	// MaxMessageBytes: larger messages are never downloaded whole; the
 	// handler gets the header and the first part of the body, Truncated set.
 	MaxMessageBytes int64
@@ -156,8 +159,8 @@ func (w *Watcher) session(ctx context.Context) error {
 	// the first wait, a stop request closes the connection at once; while
 	// draining, the batch in hand is finished first (see drain).
 	stop := context.AfterFunc(ctx, func() { c.Close() })
-	if err := c.Login(w.cfg.Username, w.cfg.Password).Wait(); err != nil {
-		return fmt.Errorf("intake: login: %w", err)
+	if err := w.login(ctx, c); err != nil {
+		return err
 	}
 	for _, f := range []string{w.cfg.ProcessedFolder, w.cfg.RejectedFolder} {
 		if err := ensureFolder(c, f); err != nil {

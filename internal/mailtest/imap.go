@@ -36,6 +36,11 @@ type IMAPServer struct {
 type IMAPOptions struct {
 	NoIdle bool
 	NoMove bool
+	// OAuthToken, when set, makes the server accept AUTHENTICATE XOAUTH2
+	// and OAUTHBEARER with this access token.
+	OAuthToken string
+	// OAuthMechanism, when set, is the only OAuth mechanism offered.
+	OAuthMechanism string
 }
 
 // StartIMAP starts a server on a loopback port with INBOX, closed when the
@@ -58,6 +63,9 @@ func StartIMAP(tb testing.TB, opts IMAPOptions) *IMAPServer {
 	s := &IMAPServer{User: user, commands: map[string]int{}}
 	s.srv = imapserver.New(&imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
+			if opts.OAuthToken != "" {
+				return &oauthSession{Session: mem.NewSession(), token: opts.OAuthToken, only: opts.OAuthMechanism}, nil, nil
+			}
 			return mem.NewSession(), nil, nil
 		},
 		Caps:         caps,
@@ -85,8 +93,11 @@ func (s *IMAPServer) Append(tb testing.TB, mailbox string, raw []byte) uint32 {
 	return uint32(data.UID)
 }
 
-// Count returns how many messages mailbox holds.
+// Count returns how many messages mailbox holds; 0 when it does not exist.
 func (s *IMAPServer) Count(tb testing.TB, mailbox string) int {
+	if _, err := s.User.Status(mailbox, &imap.StatusOptions{}); err != nil {
+		return 0 // not created yet
+	}
 	tb.Helper()
 	st, err := s.User.Status(mailbox, &imap.StatusOptions{NumMessages: true})
 	if err != nil {

@@ -230,3 +230,14 @@ func (s *Store) DecidedVerdict(ctx context.Context, mailbox, key string) (domain
 	}
 	return domain.Verdict(v), nil
 }
+
+// CountDecisions returns how many messages of mailbox have a decision.
+func (s *Store) CountDecisions(ctx context.Context, mailbox string) (int, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	var n int
+	if err := s.db.GetContext(ctx, &n, s.db.Rebind(`SELECT count(*) FROM decisions WHERE mailbox = ?`), mailbox); err != nil {
+		return 0, fmt.Errorf("store: count decisions: %w", err)
+	}
+	return n, nil
+}

@@ -1,0 +1,160 @@
+package intake_test
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/unlockd/unlockd/internal/domain"
+	"github.com/unlockd/unlockd/internal/intake"
+	"github.com/unlockd/unlockd/internal/mailtest"
+	"github.com/unlockd/unlockd/internal/senderauth"
+	"github.com/unlockd/unlockd/internal/senderauth/senderauthtest"
+	"github.com/unlockd/unlockd/internal/store"
+)
+
+// fixture is a store with org acme, contact it@acme.example and n users
+// user0..user(n-1) locked for failed logins, plus a signer for acme mail.
+type fixture struct {
+	st     *store.Store
+	signer *senderauthtest.Signer
+	pipe   *intake.Pipeline
+}
+
+func newFixture(t *testing.T, st *store.Store, users int) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := st.CreateOrg(ctx, domain.Org{Slug: "acme", Name: "Acme", Policy: domain.Policy{AutoUnlock: true}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.AddContact(ctx, "acme", domain.Contact{Email: "it@acme.example"}, "test", "cli"); err != nil {
+		t.Fatal(err)
+	}
+	us := make([]domain.User, users)
+	for i := range us {
+		us[i] = domain.User{Username: fmt.Sprintf("user%d", i), Lock: &domain.Lock{Reason: domain.LockFailedLogins, At: time.Now()}}
+	}
+	if _, err := st.Import(ctx, "acme", nil, us, "test", "cli"); err != nil {
+		t.Fatal(err)
+	}
+	signer := senderauthtest.NewSigner(t, "acme.example")
+	return &fixture{st: st, signer: signer, pipe: &intake.Pipeline{Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Verifier: &senderauth.Verifier{Mode: senderauth.ModeDKIM, LookupTXT: signer.LookupTXT}}}
+}
+
+// signed returns a DKIM-signed request for user i.
+func (f *fixture) signed(i int) []byte {
+	return f.signer.Sign(request("it@acme.example", fmt.Sprintf("req%d@acme.example", i), fmt.Sprintf("Unlock: user%d", i), ""))
+}
+
+// unlocked counts users of acme that are no longer locked.
+func (f *fixture) unlocked(t *testing.T) int {
+	t.Helper()
+	users, err := f.st.ListUsers(context.Background(), "acme", store.UserFilter{Status: domain.StatusActive, Limit: store.MaxLimit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return len(users)
+}
+
+func (f *fixture) decisions(t *testing.T) int {
+	t.Helper()
+	n, err := f.st.CountDecisions(context.Background(), "support")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestUIDValidityChangeDecidesNothingTwice: after the mailbox is recreated
+// with a new UIDVALIDITY, the rescan meets the same messages again; the
+// duplicate rule keeps each to one decision.
+func TestUIDValidityChangeDecidesNothingTwice(t *testing.T) {
+	f := newFixture(t, sqliteStore(t), 5)
+	srv := mailtest.StartIMAP(t, mailtest.IMAPOptions{})
+	if err := srv.User.Create("Support", nil); err != nil {
+		t.Fatal(err)
+	}
+	c := cfg(srv)
+	c.Mailbox, c.ProcessedFolder, c.RejectedFolder = "Support", "", "" // decided mail stays in place
+	for i := range 3 {
+		srv.Append(t, "Support", f.signed(i))
+	}
+	rec := newRecorder()
+	stop := start(t, c, tee{f.pipe, rec}, f.st)
+	rec.await(t, 3, 5*time.Second)
+	stop()
+
+	if err := srv.User.Delete("Support"); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.User.Create("Support", nil); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 4 { // the same three, and one new
+		srv.Append(t, "Support", f.signed(i))
+	}
+	start(t, c, tee{f.pipe, rec}, f.st)
+	rec.await(t, 4, 5*time.Second)
+	if got := f.decisions(t); got != 4 {
+		t.Errorf("%d decisions after the UIDVALIDITY change, want 4", got)
+	}
+	if got := f.unlocked(t); got != 4 {
+		t.Errorf("%d users unlocked, want 4", got)
+	}
+}
+
+// TestDroppedConnectionLosesNothing cuts the link in the middle of the
+// first fetch; the watcher reconnects and every message gets exactly one
+// decision.
+func TestDroppedConnectionLosesNothing(t *testing.T) {
+	f := newFixture(t, sqliteStore(t), 40)
+	srv := mailtest.StartIMAP(t, mailtest.IMAPOptions{})
+	for i := range 40 {
+		srv.Append(t, "INBOX", f.signed(i))
+	}
+	proxy := mailtest.StartProxy(t, srv.Addr)
+	proxy.CutNext(7, 4) // two drops, each in the middle of a batch fetch
+	c := cfg(srv)
+	c.Address, c.BatchSize = proxy.Addr, 15
+	start(t, c, f.pipe, f.st)
+	waitFor(t, func() bool { return srv.Count(t, "Processed") == 40 })
+	if proxy.Connections() < 3 {
+		t.Errorf("%d connections; the cuts did not happen", proxy.Connections())
+	}
+	if got := f.decisions(t); got != 40 {
+		t.Errorf("%d decisions, want 40", got)
+	}
+	if got := f.unlocked(t); got != 40 {
+		t.Errorf("%d users unlocked, want 40", got)
+	}
+}
+
+func TestOAuth2Login(t *testing.T) {
+	for _, mech := range []string{"XOAUTH2", "OAUTHBEARER"} {
+		t.Run(mech, func(t *testing.T) {
+			srv := mailtest.StartIMAP(t, mailtest.IMAPOptions{OAuthToken: "tok-123", OAuthMechanism: mech})
+			srv.Append(t, "INBOX", msg(1, "x"))
+			c := cfg(srv)
+			c.Password, c.OAuth2TokenCommand = "", "printf 'tok-123\\n'"
+			rec := newRecorder()
+			start(t, c, rec, sqliteStore(t))
+			rec.await(t, 1, 5*time.Second)
+		})
+	}
+	t.Run("wrong token", func(t *testing.T) {
+		srv := mailtest.StartIMAP(t, mailtest.IMAPOptions{OAuthToken: "tok-123"})
+		srv.Append(t, "INBOX", msg(1, "x"))
+		c := cfg(srv)
+		c.Password, c.OAuth2TokenCommand = "", "echo wrong"
+		rec := newRecorder()
+		start(t, c, rec, sqliteStore(t))
+		time.Sleep(time.Second)
+		if rec.count() != 0 {
+			t.Error("a wrong token was accepted")
+		}
+	})
+}
