@@ -52,6 +52,8 @@ func TestPipelineDecidesEachKindOfRequest(t *testing.T) {
 			request(`"it@acme.example" <evil@attacker.example>`, "4@evil.example", "Unlock: forged", ""),
 			signer.Sign(request("it@acme.example", "5@acme.example", "Out of office", "Auto-Submitted: auto-replied\r\n")),
 			signer.Sign(request("IT Desk <it@acme.example>", "1@acme.example", "Unlock: jsmith", "")), // duplicate
+			[]byte("%PDF-1.4\n\x00\x01\x02 binary junk, not a mail\n"),                                // unparsable
+			signer.Sign(request("it@acme.example", "7@acme.example", "Hello", "")),                    // after the junk: still decided
 		}
 		for _, m := range msgs {
 			srv.Append(t, "INBOX", m)
@@ -74,7 +76,7 @@ func TestPipelineDecidesEachKindOfRequest(t *testing.T) {
 		want := map[string]domain.Verdict{
 			"1@acme.example": domain.VerdictAccepted, "2@acme.example": domain.VerdictAccepted,
 			"3@evil.example": domain.VerdictAccepted, "4@evil.example": domain.VerdictRejected,
-			"5@acme.example": domain.VerdictIgnored,
+			"5@acme.example": domain.VerdictIgnored, "7@acme.example": domain.VerdictNoUsername,
 		}
 		for id, v := range want {
 			got, err := st.DecidedVerdict(ctx, "support", id)
@@ -82,8 +84,11 @@ func TestPipelineDecidesEachKindOfRequest(t *testing.T) {
 				t.Errorf("%s: verdict %q, %v; want %q", id, got, err, v)
 			}
 		}
-		if p, r := srv.Count(t, "Processed"), srv.Count(t, "Rejected"); p != 5 || r != 1 {
-			t.Errorf("processed %d, rejected %d; want 5 and 1", p, r)
+		if p, r := srv.Count(t, "Processed"), srv.Count(t, "Rejected"); p != 6 || r != 2 {
+			t.Errorf("processed %d, rejected %d; want 6 and 2", p, r)
+		}
+		if n, _ := st.CountDecisions(ctx, "support"); n != 7 {
+			t.Errorf("%d decisions for 8 messages with one duplicate, want 7", n)
 		}
 		audit, _ := st.ListAudit(ctx, store.AuditFilter{Target: "jsmith"})
 		unlocks := 0

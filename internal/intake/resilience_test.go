@@ -24,7 +24,9 @@ type fixture struct {
 	pipe   *intake.Pipeline
 }
 
-func newFixture(t *testing.T, st *store.Store, users int) *fixture {
+func newFixture(t *testing.T, st *store.Store, users int) *fixture { return newFixtureTB(t, st, users) }
+
+func newFixtureTB(t testing.TB, st *store.Store, users int) *fixture {
 	t.Helper()
 	ctx := context.Background()
 	if _, err := st.CreateOrg(ctx, domain.Org{Slug: "acme", Name: "Acme", Policy: domain.Policy{AutoUnlock: true}}); err != nil {
