@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -159,4 +161,31 @@ func TestOAuth2Login(t *testing.T) {
 			t.Error("a wrong token was accepted")
 		}
 	})
+}
+
+// TestDNSFailureLeavesMessageForLater: a temporary DNS failure during
+// sender authentication never rejects the message; it stays in the mailbox
+// and is decided once DNS answers again.
+func TestDNSFailureLeavesMessageForLater(t *testing.T) {
+	f := newFixture(t, sqliteStore(t), 1)
+	var dnsDown atomic.Bool
+	dnsDown.Store(true)
+	f.pipe.Verifier = &senderauth.Verifier{Mode: senderauth.ModeDKIM, LookupTXT: func(ctx context.Context, name string) ([]string, error) {
+		if dnsDown.Load() {
+			return nil, &net.DNSError{Err: "server misbehaving", Name: name, IsTemporary: true}
+		}
+		return f.signer.LookupTXT(ctx, name)
+	}}
+	srv := mailtest.StartIMAP(t, mailtest.IMAPOptions{})
+	srv.Append(t, "INBOX", f.signed(0))
+	start(t, cfg(srv), f.pipe, f.st)
+	time.Sleep(700 * time.Millisecond) // several poll rounds with DNS down
+	if srv.Count(t, "INBOX") != 1 || f.decisions(t) != 0 {
+		t.Fatalf("with DNS down: INBOX %d, decisions %d; want the message left undecided", srv.Count(t, "INBOX"), f.decisions(t))
+	}
+	dnsDown.Store(false)
+	waitFor(t, func() bool { return srv.Count(t, "Processed") == 1 })
+	if f.unlocked(t) != 1 {
+		t.Error("the request was not applied once DNS answered")
+	}
 }
