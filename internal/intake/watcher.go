@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -45,6 +46,8 @@ type Config struct {
 	MaxMessageBytes int64
 	// BatchSize is the number of messages fetched per command.
 	BatchSize int
+	// Parallel is how many messages of a batch are decided at once.
+	Parallel int
 	// Timeout bounds each command round trip.
 	Timeout time.Duration
 }
@@ -106,6 +109,9 @@ func New(cfg Config, h Handler, cp Checkpoints, log *slog.Logger) *Watcher {
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 100
+	}
+	if cfg.Parallel <= 0 {
+		cfg.Parallel = 4
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = time.Minute
@@ -377,16 +383,24 @@ func (w *Watcher) decideBatch(ctx, stopping context.Context, c *imapclient.Clien
 		}
 	}
 
-	var done uint32
-	moves := map[Folder][]uint32{}
-	var herr error
-	for _, s := range batch {
+	// Decide up to Parallel messages at once: each decision is its own
+	// transaction, and concurrent commits share the database's log flushes.
+	type result struct {
+		folder  Folder
+		err     error
+		started bool
+	}
+	results := make([]result, len(batch))
+	sem := make(chan struct{}, w.cfg.Parallel)
+	var wg sync.WaitGroup
+	for i, s := range batch {
 		if stopping.Err() != nil {
 			break
 		}
 		m, ok := fetched[s.uid]
 		if !ok {
-			continue // expunged by someone else meanwhile
+			results[i] = result{started: true, folder: -1} // expunged by someone else meanwhile
+			continue
 		}
 		msg := Message{Mailbox: w.cfg.Name, UIDValidity: uidvalidity, UID: s.uid, Size: s.size, Received: m.InternalDate}
 		if s.size > w.cfg.MaxMessageBytes {
@@ -395,13 +409,38 @@ func (w *Watcher) decideBatch(ctx, stopping context.Context, c *imapclient.Clien
 		} else {
 			msg.Raw = m.FindBodySection(wholeSection)
 		}
-		folder, err := w.handler.Handle(ctx, msg)
-		if err != nil {
-			herr = err
-			break
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			folder, err := w.handler.Handle(ctx, msg)
+			results[i] = result{folder: folder, err: err, started: true}
+		})
+	}
+	wg.Wait()
+
+	// File every decided message; the checkpoint advances only over an
+	// unbroken run of finished ones, so a message left for later (or not
+	// started before a stop) is fetched again, and any decided message after
+	// it comes back as a duplicate.
+	var done uint32
+	var herr error
+	moves := map[Folder][]uint32{}
+	unbroken := true
+	for i, s := range batch {
+		r := results[i]
+		if !r.started || r.err != nil {
+			if herr == nil {
+				herr = r.err
+			}
+			unbroken = false
+			continue
 		}
-		moves[folder] = append(moves[folder], s.uid)
-		done = s.uid
+		if r.folder >= 0 {
+			moves[r.folder] = append(moves[r.folder], s.uid)
+		}
+		if unbroken {
+			done = s.uid
+		}
 	}
 	if err := w.move(c, moves); err != nil {
 		return 0, err

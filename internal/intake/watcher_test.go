@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -99,6 +100,7 @@ func TestWatcherDecidesBacklogAndNewMailOnce(t *testing.T) {
 			rec := newRecorder()
 			stop := start(t, cfg(srv), rec, st)
 			got := rec.await(t, 120, 10*time.Second)
+			slices.SortFunc(got, func(a, b intake.Message) int { return int(a.UID) - int(b.UID) }) // decided in parallel
 			for i, m := range got {
 				if m.UID != uint32(i+1) || !bytes.Contains(m.Raw, fmt.Appendf(nil, "<m%d@", i)) {
 					t.Fatalf("message %d: uid %d raw %q", i, m.UID, m.Raw[:40])
