@@ -1,0 +1,186 @@
+package outbox_test
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/unlockd/unlockd/internal/domain"
+	"github.com/unlockd/unlockd/internal/outbox"
+	"github.com/unlockd/unlockd/internal/store"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")
+
+// decisionMail builds what store.Decide hands a renderer.
+func decisionMail(subject string, auth bool, d domain.Decision) store.DecisionMail {
+	return store.DecisionMail{DecisionID: 42,
+		Message: store.Message{Subject: subject, MessageID: "req@acme.example", References: []string{"root@acme.example"}},
+		Facts:   domain.Facts{Sender: contactAddr, Authenticated: auth}, Decision: d}
+}
+
+func accepted(items ...domain.Item) domain.Decision {
+	d := domain.Decision{Verdict: domain.VerdictAccepted, ReplyTo: contactAddr, Items: items}
+	for _, it := range items {
+		if it.Reason == domain.QueueAdminLock {
+			d.NotifyAdmins = []int64{1}
+		}
+	}
+	return d
+}
+
+func pending(name string, r domain.QueueReason) domain.Item {
+	return domain.Item{OrgID: 1, UserID: 9, Username: name, State: domain.ItemPending, Reason: r, UnverifiedSender: r == domain.QueueUnverifiedSender}
+}
+
+func TestGoldenReplies(t *testing.T) {
+	r := mustRenderer(t, "")
+	fu := outbox.FollowUp{To: contactAddr, Subject: "Entsperren für Jürgen", MessageID: "req@acme.example"}
+	cases := map[string]func() ([]domain.Mail, error){
+		"unlocked": func() ([]domain.Mail, error) {
+			return r.Decision(decisionMail("Unlock jsmith", true, accepted(domain.Item{OrgID: 1, Username: "jsmith", State: domain.ItemApplied})))
+		},
+		"queued": func() ([]domain.Mail, error) {
+			return r.Decision(decisionMail("Unlock", false, accepted(pending("bob", domain.QueueUnverifiedSender))))
+		},
+		"queued_deliberate_lock": func() ([]domain.Mail, error) {
+			return r.Decision(decisionMail("Unlock boss", true, accepted(pending("boss", domain.QueueAdminLock))))
+		},
+		"summary_mixed": func() ([]domain.Mail, error) {
+			return r.Decision(decisionMail("Entsperren für Jürgen", true, accepted(
+				domain.Item{OrgID: 1, Username: "Jürgen", State: domain.ItemApplied},
+				domain.Item{OrgID: 1, Username: "active", State: domain.ItemNotLocked},
+				domain.Item{Username: "ghost", State: domain.ItemUnknownUser},
+				pending("boss", domain.QueueAdminLock),
+				pending("dave", domain.QueueRateLimited),
+				pending("carol", domain.QueueAutoUnlockOff),
+				pending("<script>", domain.QueueAmbiguous),
+			)))
+		},
+		"not_authorised": func() ([]domain.Mail, error) {
+			return r.Decision(decisionMail("Unlock", true, domain.Decision{Verdict: domain.VerdictRejected, ReplyTo: contactAddr}))
+		},
+		"no_username": func() ([]domain.Mail, error) {
+			return r.Decision(decisionMail("Re: RE: help", true, domain.Decision{Verdict: domain.VerdictNoUsername, ReplyTo: contactAddr}))
+		},
+		"approved": func() ([]domain.Mail, error) { m, err := r.Approved(fu, "Jürgen"); return []domain.Mail{m}, err },
+		"declined": func() ([]domain.Mail, error) {
+			m, err := r.Declined(fu, "boss", "Locked on <HR>'s request.\nAsk HR.")
+			return []domain.Mail{m}, err
+		},
+		"expired": func() ([]domain.Mail, error) { m, err := r.Expired(fu, "carol", "dave"); return []domain.Mail{m}, err },
+	}
+	for name, render := range cases {
+		t.Run(name, func(t *testing.T) {
+			mails, err := render()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var b strings.Builder
+			for _, m := range mails {
+				b.WriteString("=== " + string(m.Kind) + " ===\nSubject: " + m.Subject + "\n--- text ---\n" + m.Text + "--- html ---\n" + m.HTML + "\n")
+			}
+			golden(t, name, b.String())
+		})
+	}
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from the golden file (run go test -update if intended)\ngot:\n%s\nwant:\n%s", path, got, want)
+	}
+}
+
+func TestDecisionMails(t *testing.T) {
+	r := mustRenderer(t, "")
+	t.Run("no reply without ReplyTo", func(t *testing.T) {
+		mails, err := r.Decision(decisionMail("x", false, domain.Decision{Verdict: domain.VerdictRejected}))
+		if err != nil || len(mails) != 0 {
+			t.Fatalf("Decision = %+v, %v; want no mail", mails, err)
+		}
+	})
+	t.Run("threading and notifications", func(t *testing.T) {
+		d := accepted(pending("boss", domain.QueueAdminLock), domain.Item{OrgID: 2, Username: "other", State: domain.ItemPending, Reason: domain.QueueAmbiguous})
+		d.NotifyAdmins = []int64{1}
+		mails, err := r.Decision(decisionMail("Re: Re: Unlock", true, d))
+		if err != nil || len(mails) != 3 {
+			t.Fatalf("Decision = %d mails, %v; want reply, notify_admins, notify_staff", len(mails), err)
+		}
+		reply, admins, staff := mails[0], mails[1], mails[2]
+		if reply.Kind != domain.MailReply || reply.To != contactAddr || reply.Subject != "Re: Unlock" ||
+			reply.InReplyTo != "req@acme.example" || strings.Join(reply.References, " ") != "root@acme.example req@acme.example" ||
+			!strings.HasSuffix(reply.MessageID, "@support.example") || strings.ContainsAny(reply.MessageID, "<>") || reply.DecisionID != 42 {
+			t.Errorf("reply = %+v", reply)
+		}
+		if admins.Kind != domain.MailNotifyAdmins || admins.OrgID != 1 || admins.To != "" || !strings.Contains(admins.Text, "boss") {
+			t.Errorf("notify_admins = %+v", admins)
+		}
+		if strings.Contains(admins.Text+admins.HTML, "other") {
+			t.Errorf("org 1's admins are told about another org's user:\n%s", admins.Text)
+		}
+		if staff.Kind != domain.MailNotifyStaff || !strings.Contains(staff.Text, "boss") || !strings.Contains(staff.Text, "other") {
+			t.Errorf("notify_staff = %+v", staff)
+		}
+		if reply.MessageID == admins.MessageID || admins.MessageID == staff.MessageID {
+			t.Error("Message-IDs repeat")
+		}
+	})
+	t.Run("unknown user reads the same wherever the name exists", func(t *testing.T) {
+		// The renderer only sees the decision: two unknown users render
+		// identically but for their names.
+		mails, err := r.Decision(decisionMail("x", true, accepted(
+			domain.Item{Username: "nowhere", State: domain.ItemUnknownUser},
+			domain.Item{Username: "elsewhere", State: domain.ItemUnknownUser})))
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := mails[0].Text
+		if !strings.Contains(text, "  - nowhere: unknown user\n") || !strings.Contains(text, "  - elsewhere: unknown user\n") {
+			t.Errorf("text:\n%s", text)
+		}
+	})
+}
+
+func TestTemplateOverride(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "reply.txt.tmpl"), []byte("Custom:{{range .Items}} {{.Username}}={{.State}}{{end}}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r := mustRenderer(t, dir)
+	mails, err := r.Decision(decisionMail("x", true, accepted(domain.Item{OrgID: 1, Username: "jsmith", State: domain.ItemApplied})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if mails[0].Text != "Custom: jsmith=applied\n" {
+		t.Errorf("overridden text = %q", mails[0].Text)
+	}
+	if !strings.Contains(mails[0].HTML, "<b>jsmith</b>: unlocked") {
+		t.Errorf("HTML should fall back to the embedded template:\n%s", mails[0].HTML)
+	}
+
+	bad := t.TempDir()
+	os.WriteFile(filepath.Join(bad, "notify_staff.html.tmpl"), []byte("{{.NoSuchField}}"), 0o644)
+	if _, err := outbox.NewRenderer(bad, fromAddr, loopID); err == nil || !strings.Contains(err.Error(), "notify_staff.html.tmpl") {
+		t.Errorf("NewRenderer with a broken override = %v, want an error naming the file", err)
+	}
+	if _, err := outbox.NewRenderer("", "not an address", loopID); err == nil {
+		t.Error("NewRenderer accepted a bad from address")
+	}
+}

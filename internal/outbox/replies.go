@@ -1,0 +1,87 @@
+package outbox
+
+import (
+	"fmt"
+
+	"github.com/unlockd/unlockd/internal/domain"
+	"github.com/unlockd/unlockd/internal/store"
+)
+
+// FollowUp identifies the request a later reply (approved, declined,
+// expired) answers, so that it lands in the same thread.
+type FollowUp struct {
+	// DecisionID is the request's decision, or 0.
+	DecisionID int64
+	// To is the contact's address on record.
+	To string
+	// Subject, MessageID and References are the request message's own.
+	Subject    string
+	MessageID  string
+	References []string
+}
+
+// Approved renders the reply telling the contact that staff approved the
+// unlock of username.
+func (r *Renderer) Approved(f FollowUp, username string) (domain.Mail, error) {
+	return r.followUp(f, "approved", "", domain.Item{Username: username, State: domain.ItemApplied})
+}
+
+// Declined renders the reply telling the contact that the unlock of
+// username was declined, with the reviewer's note (may be empty).
+func (r *Renderer) Declined(f FollowUp, username, note string) (domain.Mail, error) {
+	return r.followUp(f, "declined", note, domain.Item{Username: username, State: domain.ItemRejected})
+}
+
+// Expired renders the reply telling the contact that nobody reviewed the
+// unlock of usernames within request_ttl.
+func (r *Renderer) Expired(f FollowUp, usernames ...string) (domain.Mail, error) {
+	items := make([]domain.Item, len(usernames))
+	for i, u := range usernames {
+		items[i] = domain.Item{Username: u, State: domain.ItemExpired}
+	}
+	return r.followUp(f, "expired", "", items...)
+}
+
+func (r *Renderer) followUp(f FollowUp, kind, note string, items ...domain.Item) (domain.Mail, error) {
+	if f.To == "" {
+		return domain.Mail{}, fmt.Errorf("outbox: %s reply has no recipient", kind)
+	}
+	data := ReplyData{Kind: kind, Subject: f.Subject, Note: note, LoopID: r.loopID}
+	for _, it := range items {
+		data.add(it)
+	}
+	m, err := r.reply(data, f.To, f.Subject, f.MessageID, f.References)
+	if err != nil {
+		return domain.Mail{}, err
+	}
+	m.DecisionID = f.DecisionID
+	return m, nil
+}
+
+// selfTest renders every template once with sample data, so that a broken
+// override fails at start rather than inside a decision.
+func (r *Renderer) selfTest() error {
+	f := FollowUp{To: "contact@example.com", Subject: "Unlock", MessageID: "a@example.com"}
+	if _, err := r.Approved(f, "user"); err != nil {
+		return err
+	}
+	if _, err := r.Declined(f, "user", "note"); err != nil {
+		return err
+	}
+	if _, err := r.Expired(f, "user"); err != nil {
+		return err
+	}
+	for _, v := range []domain.Verdict{domain.VerdictRejected, domain.VerdictNoUsername, domain.VerdictAccepted} {
+		dm := store.DecisionMail{DecisionID: 1, Message: store.Message{Subject: "Unlock", MessageID: "a@example.com"},
+			Facts: domain.Facts{Sender: f.To}, Decision: domain.Decision{Verdict: v, ReplyTo: f.To, NotifyAdmins: []int64{1},
+				Items: []domain.Item{
+					{OrgID: 1, Username: "a", State: domain.ItemPending, Reason: domain.QueueAdminLock},
+					{OrgID: 1, Username: "b", State: domain.ItemApplied},
+					{Username: "c", State: domain.ItemUnknownUser},
+				}}}
+		if _, err := r.Decision(dm); err != nil {
+			return err
+		}
+	}
+	return nil
+}
