@@ -5,12 +5,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"testing"
 	"time"
 
 	"github.com/unlockd/unlockd/internal/domain"
 	"github.com/unlockd/unlockd/internal/intake"
 	"github.com/unlockd/unlockd/internal/mailtest"
+	"github.com/unlockd/unlockd/internal/outbox"
 	"github.com/unlockd/unlockd/internal/senderauth"
 	"github.com/unlockd/unlockd/internal/senderauth/senderauthtest"
 	"github.com/unlockd/unlockd/internal/store"
@@ -60,7 +62,12 @@ func TestPipelineDecidesEachKindOfRequest(t *testing.T) {
 		}
 		rec := newRecorder()
 		log := slog.New(slog.NewTextHandler(io.Discard, nil))
-		pipe := &intake.Pipeline{Store: st, Log: log, Verifier: &senderauth.Verifier{Mode: senderauth.ModeDKIM, LookupTXT: signer.LookupTXT}}
+		renderer, err := outbox.NewRenderer("", "support@example.com", "unlockd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		pipe := &intake.Pipeline{Store: st, Log: log, Render: renderer.Decision,
+			Verifier: &senderauth.Verifier{Mode: senderauth.ModeDKIM, LookupTXT: signer.LookupTXT}}
 		start(t, cfg(srv), tee{pipe, rec}, st)
 		rec.await(t, len(msgs), 10*time.Second)
 		waitFor(t, func() bool { return srv.Count(t, "INBOX") == 0 })
@@ -89,6 +96,24 @@ func TestPipelineDecidesEachKindOfRequest(t *testing.T) {
 		}
 		if n, _ := st.CountDecisions(ctx, "support"); n != 7 {
 			t.Errorf("%d decisions for 8 messages with one duplicate, want 7", n)
+		}
+		// Each request from the contact has its reply queued to the address on
+		// record, threaded; the forged stranger, the out-of-office and the junk
+		// get none.
+		mails, err := st.Outbox(ctx, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		replies := map[string]string{}
+		for _, m := range mails {
+			if m.Kind == domain.MailReply {
+				replies[m.InReplyTo] = m.To
+			}
+		}
+		wantReplies := map[string]string{"1@acme.example": "it@acme.example", "2@acme.example": "it@acme.example",
+			"3@evil.example": "it@acme.example", "7@acme.example": "it@acme.example"}
+		if !maps.Equal(replies, wantReplies) {
+			t.Errorf("replies (in-reply-to: to) = %v, want %v", replies, wantReplies)
 		}
 		audit, _ := st.ListAudit(ctx, store.AuditFilter{Target: "jsmith"})
 		unlocks := 0
