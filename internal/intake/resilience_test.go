@@ -189,3 +189,31 @@ func TestDNSFailureLeavesMessageForLater(t *testing.T) {
 		t.Error("the request was not applied once DNS answered")
 	}
 }
+
+// TestTLS connects with implicit TLS and with STARTTLS, verifying the
+// server against the configured CA; a server the CA did not sign is
+// refused.
+func TestTLS(t *testing.T) {
+	ca := mailtest.NewTestCA(t)
+	for _, mode := range []string{intake.TLSImplicit, intake.TLSStartTLS} {
+		t.Run(mode, func(t *testing.T) {
+			srv := mailtest.StartIMAP(t, mailtest.IMAPOptions{TLS: ca.Server, ImplicitTLS: mode == intake.TLSImplicit})
+			srv.Append(t, "INBOX", msg(1, "x"))
+			c := cfg(srv)
+			c.TLS, c.CAFile = mode, ca.CAFile
+			rec := newRecorder()
+			stop := start(t, c, rec, sqliteStore(t))
+			rec.await(t, 1, 5*time.Second)
+			stop()
+
+			srv.Append(t, "INBOX", msg(2, "x"))
+			c.CAFile = mailtest.NewTestCA(t).CAFile
+			rec2 := newRecorder()
+			start(t, c, rec2, sqliteStore(t))
+			time.Sleep(700 * time.Millisecond)
+			if rec2.count() != 0 || srv.Count(t, "INBOX") != 1 {
+				t.Errorf("with an unknown CA: handled %d, INBOX %d; want the connection refused", rec2.count(), srv.Count(t, "INBOX"))
+			}
+		})
+	}
+}

@@ -2,6 +2,7 @@ package mailtest
 
 import (
 	"bytes"
+	"crypto/tls"
 	"io"
 	"log"
 	"net"
@@ -41,6 +42,10 @@ type IMAPOptions struct {
 	OAuthToken string
 	// OAuthMechanism, when set, is the only OAuth mechanism offered.
 	OAuthMechanism string
+	// TLS, when set, makes the server speak TLS with this configuration:
+	// from the first byte (ImplicitTLS) or after STARTTLS.
+	TLS         *tls.Config
+	ImplicitTLS bool
 }
 
 // StartIMAP starts a server on a loopback port with INBOX, closed when the
@@ -69,13 +74,17 @@ func StartIMAP(tb testing.TB, opts IMAPOptions) *IMAPServer {
 			return mem.NewSession(), nil, nil
 		},
 		Caps:         caps,
-		InsecureAuth: true,
+		InsecureAuth: opts.TLS == nil,
+		TLSConfig:    opts.TLS,
 		Logger:       log.New(io.Discard, "", 0),
 		DebugWriter:  commandCounter{s},
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		tb.Fatal(err)
+	}
+	if opts.TLS != nil && opts.ImplicitTLS {
+		ln = tls.NewListener(ln, opts.TLS)
 	}
 	s.ln, s.Addr = ln, ln.Addr().String()
 	go s.srv.Serve(ln)
