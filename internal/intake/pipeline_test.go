@@ -6,6 +6,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,8 +107,15 @@ func TestPipelineDecidesEachKindOfRequest(t *testing.T) {
 		}
 		replies := map[string]string{}
 		for _, m := range mails {
-			if m.Kind == domain.MailReply {
-				replies[m.InReplyTo] = m.To
+			if m.Kind != domain.MailReply {
+				continue
+			}
+			replies[m.InReplyTo] = m.To
+			if m.InReplyTo == "2@acme.example" && !strings.Contains(m.Text, "boss: queued") {
+				t.Errorf("reply for the admin-locked user does not say it is queued:\n%s", m.Text)
+			}
+			if m.InReplyTo == "3@evil.example" && !strings.Contains(m.Text, "could not verify") {
+				t.Errorf("reply for the unverified request does not say so:\n%s", m.Text)
 			}
 		}
 		wantReplies := map[string]string{"1@acme.example": "it@acme.example", "2@acme.example": "it@acme.example",
