@@ -17,6 +17,9 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// The first signal asks for a graceful stop; restoring the default
+	// handling then lets a second one end the process at once.
+	go func() { <-ctx.Done(); stop() }()
 	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
 	os.Exit(code)
@@ -49,6 +52,7 @@ type command struct {
 }
 
 var commands = map[string]command{
+	"serve":        {"run intake, outbox and HTTP; applies pending migrations first", cmdServe},
 	"migrate":      {"apply database migrations and exit", cmdMigrate},
 	"token":        {"manage API tokens: token create", cmdToken},
 	"operator":     {"manage web-UI accounts: operator add", cmdOperator},

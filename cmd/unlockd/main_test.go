@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/unlockd/unlockd/internal/domain"
 	"github.com/unlockd/unlockd/internal/password"
@@ -197,4 +198,20 @@ func TestImport(t *testing.T) {
 		runCLI(t, "", "import", "--config", cfg, "--org", "Bad Slug", "--users", users).want(t, exitUsage, "--org")
 		runCLI(t, "", "import", "--config", cfg, "--org", "acme", "--users", filepath.Join(dir, "none.csv")).want(t, exitFailure, "none.csv")
 	})
+}
+
+// TestServeStopsGracefully: serve migrates, runs and exits 0 when its
+// context ends (as on SIGTERM).
+func TestServeStopsGracefully(t *testing.T) {
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "serve.yaml", fmt.Sprintf("database:\n  driver: sqlite\n  dsn: %q\nhttp:\n  listen: 127.0.0.1:0\nlog:\n  format: json\n", filepath.Join(dir, "u.db")))
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	var out, errOut bytes.Buffer
+	if code := run(ctx, []string{"serve", "--config", cfg}, strings.NewReader(""), &out, &errOut); code != exitOK {
+		t.Fatalf("serve exit %d: %s", code, errOut.String())
+	}
+	if !strings.Contains(errOut.String(), `"msg":"unlockd running"`) {
+		t.Errorf("serve did not log its start as JSON: %s", errOut.String())
+	}
 }

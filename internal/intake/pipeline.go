@@ -25,7 +25,10 @@ type Pipeline struct {
 	// Render renders the reply and notifications for each decision; nil
 	// queues no mail.
 	Render store.Renderer
-	Log    *slog.Logger
+	// Decided, when set, is called after each new decision commits (the
+	// outbox worker's Wake, so replies leave at once).
+	Decided func()
+	Log     *slog.Logger
 }
 
 // Handle implements Handler. A temporary sender-authentication failure is
@@ -87,6 +90,9 @@ func (p *Pipeline) record(ctx context.Context, sm store.Message, f domain.Facts,
 	}
 	if err != nil {
 		return 0, fmt.Errorf("intake: decide uid %d: %w", sm.UID, err)
+	}
+	if p.Decided != nil {
+		p.Decided()
 	}
 	p.Log.Info("message decided", "uid", sm.UID, "message_id", sm.MessageID, "verdict", d.Decision.Verdict,
 		"reason", d.Decision.Reason, "items", len(d.Decision.Items))

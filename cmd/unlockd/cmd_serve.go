@@ -1,0 +1,45 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+
+	"github.com/unlockd/unlockd/internal/app"
+	"github.com/unlockd/unlockd/internal/config"
+)
+
+func cmdServe(ctx context.Context, s streams, args []string) error {
+	fs := newFlags("serve", "serve --config FILE", s)
+	cfgPath := configFlag(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	cfg, err := loadConfig(*cfgPath)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cfg.Log, s.stderr)
+	if cfg.SenderAuth.Mode == config.SenderAuthOff {
+		log.Warn("sender_auth.mode is off: any From line is believed; use this for local demos only")
+	}
+	a, err := app.New(ctx, cfg, log, app.Options{})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	return a.Run(ctx)
+}
+
+// newLogger builds the slog logger that log.level and log.format ask for.
+func newLogger(c config.Log, w io.Writer) *slog.Logger {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(c.Level)); err != nil {
+		level = slog.LevelInfo
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	if c.Format == config.LogJSON {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}

@@ -1,0 +1,124 @@
+package app_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/unlockd/unlockd/internal/app"
+	"github.com/unlockd/unlockd/internal/config"
+	"github.com/unlockd/unlockd/internal/domain"
+	"github.com/unlockd/unlockd/internal/mailtest"
+	"github.com/unlockd/unlockd/internal/senderauth/senderauthtest"
+	"github.com/unlockd/unlockd/internal/storetest"
+)
+
+// testConfig is a full configuration pointing at in-process peers.
+func testConfig(t *testing.T, e storetest.Engine, imapAddr, smtpAddr string) *config.Config {
+	cfg := config.Default()
+	cfg.Database = config.Database{Driver: e.Name, DSN: storetest.DSN(t, e)}
+	mb := config.DefaultMailbox("support")
+	mb.IMAP.Address, mb.IMAP.TLS = imapAddr, config.TLSNone
+	mb.IMAP.Username, mb.IMAP.Password = mailtest.IMAPUser, mailtest.IMAPPassword
+	mb.IMAP.ProcessedFolder, mb.IMAP.RejectedFolder = "Processed", "Rejected"
+	cfg.Mailboxes = []config.Mailbox{mb}
+	cfg.SMTP.Address, cfg.SMTP.TLS, cfg.SMTP.From = smtpAddr, config.TLSNone, "support@unlockd.example"
+	cfg.SenderAuth.Mode = config.SenderAuthDKIM
+	cfg.HTTP.Listen = "127.0.0.1:0"
+	if err := cfg.Validate(); err != nil {
+		t.Fatalf("test config: %v", err)
+	}
+	return cfg
+}
+
+// TestServeEndToEnd starts the whole program through app.New and Run and
+// drives it only through its peers: mail in over IMAP, replies out over
+// SMTP, health over HTTP.
+func TestServeEndToEnd(t *testing.T) {
+	for _, e := range storetest.Engines() {
+		t.Run(e.Name, func(t *testing.T) {
+			imapSrv := mailtest.StartIMAP(t, mailtest.IMAPOptions{})
+			smtpSrv := mailtest.StartSMTP(t)
+			signer := senderauthtest.NewSigner(t, "acme.example")
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			a, err := app.New(ctx, testConfig(t, e, imapSrv.Addr, smtpSrv.Addr), slog.New(slog.NewTextHandler(io.Discard, nil)),
+				app.Options{LookupTXT: signer.LookupTXT})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer a.Close()
+			seed(t, a)
+			done := make(chan error, 1)
+			go func() { done <- a.Run(ctx) }()
+
+			imapSrv.Append(t, "INBOX", signer.Sign([]byte("From: IT <it@acme.example>\r\nTo: support@unlockd.example\r\n"+
+				"Subject: Unlock: jsmith\r\nMessage-ID: <e2e-1@acme.example>\r\n\r\nPlease unlock jsmith.\r\n")))
+			msgs := smtpSrv.WaitMessages(t, 1, 10*time.Second)
+			if to := msgs[0].To; len(to) != 1 || to[0] != "it@acme.example" {
+				t.Errorf("reply to %v, want it@acme.example", to)
+			}
+			if body := string(msgs[0].Data); !strings.Contains(body, "In-Reply-To: <e2e-1@acme.example>") || !strings.Contains(body, "jsmith: unlocked") {
+				t.Errorf("reply does not answer the request:\n%s", body)
+			}
+			if u, err := a.Store.User(ctx, "acme", "jsmith"); err != nil || u.Lock != nil {
+				t.Errorf("jsmith after the request: %+v, %v", u, err)
+			}
+
+			if code, _ := get(t, a, "/healthz"); code != http.StatusOK {
+				t.Errorf("/healthz = %d", code)
+			}
+			code, body := get(t, a, "/readyz")
+			var ready struct {
+				Store     string            `json:"store"`
+				Mailboxes map[string]string `json:"mailboxes"`
+			}
+			if err := json.Unmarshal([]byte(body), &ready); err != nil || code != http.StatusOK || ready.Store != "ok" ||
+				!strings.HasPrefix(ready.Mailboxes["support"], "connected") {
+				t.Errorf("/readyz = %d %s (%v)", code, body, err)
+			}
+
+			cancel()
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("Run after stop: %v", err)
+				}
+			case <-time.After(15 * time.Second):
+				t.Fatal("Run did not stop")
+			}
+		})
+	}
+}
+
+func seed(t *testing.T, a *app.App) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := a.Store.CreateOrg(ctx, domain.Org{Slug: "acme", Name: "Acme", Policy: domain.DefaultPolicy()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Store.AddContact(ctx, "acme", domain.Contact{Email: "it@acme.example"}, "test", "cli"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Store.CreateUser(ctx, "acme", domain.User{Username: "jsmith",
+		Lock: &domain.Lock{Reason: domain.LockFailedLogins, At: time.Now()}}, "test", "cli"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func get(t *testing.T, a *app.App, path string) (int, string) {
+	t.Helper()
+	resp, err := http.Get(fmt.Sprintf("http://%s%s", a.Addr(), path))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
