@@ -8,12 +8,7 @@ import (
 )
 
 func cmdMigrate(ctx context.Context, s streams, args []string) error {
-	fs := newFlags("migrate", "migrate --config FILE", s)
-	cfgPath := configFlag(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
+	_, cfg, err := configOnly("migrate", s, args)
 	if err != nil {
 		return err
 	}

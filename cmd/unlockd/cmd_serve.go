@@ -10,12 +10,7 @@ import (
 )
 
 func cmdServe(ctx context.Context, s streams, args []string) error {
-	fs := newFlags("serve", "serve --config FILE", s)
-	cfgPath := configFlag(fs)
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	cfg, err := loadConfig(*cfgPath)
+	_, cfg, err := configOnly("serve", s, args)
 	if err != nil {
 		return err
 	}

@@ -55,3 +55,15 @@ func withStore(ctx context.Context, configPath string, fn func(*store.Store) err
 func configFlag(fs *flag.FlagSet) *string {
 	return fs.String("config", "", "configuration `FILE` (YAML)")
 }
+
+// configOnly parses the arguments of a command whose one flag is --config
+// (serve, migrate, check-config) and loads that file.
+func configOnly(name string, s streams, args []string) (path string, cfg *config.Config, err error) {
+	fs := newFlags(name, name+" --config FILE", s)
+	cfgPath := configFlag(fs)
+	if err := parseFlags(fs, args); err != nil {
+		return "", nil, err
+	}
+	cfg, err = loadConfig(*cfgPath)
+	return *cfgPath, cfg, err
+}
