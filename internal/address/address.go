@@ -23,16 +23,12 @@ func Normalize(addr string) (string, error) {
 	if a.Name != "" || a.Address != strings.TrimSpace(addr) {
 		return "", fmt.Errorf("address: %q must be a bare address, without a display name", addr)
 	}
-	return normalizeParsed(a.Address)
+	return NormalizeParsed(a.Address)
 }
 
 // NormalizeParsed canonicalises an address already taken out of a header by
 // net/mail or go-message.
 func NormalizeParsed(addr string) (string, error) {
-	return normalizeParsed(addr)
-}
-
-func normalizeParsed(addr string) (string, error) {
 	at := strings.LastIndexByte(addr, '@')
 	if at <= 0 || at == len(addr)-1 {
 		return "", fmt.Errorf("address: %q has no domain", addr)

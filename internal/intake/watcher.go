@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -76,8 +75,9 @@ const (
 
 // Handler decides one message exactly once and says where it goes. It must
 // be idempotent: a message decided before a crash comes again after it, and
-// must get the same folder without a second decision. An error marked
-// temporary (see Temporary) leaves the message for a later try.
+// must get the same folder without a second decision. An error (such as a
+// DNS failure during sender authentication) leaves the message in the
+// mailbox for a later try.
 type Handler interface {
 	Handle(ctx context.Context, m Message) (Folder, error)
 }
@@ -476,7 +476,3 @@ func (w *Watcher) move(c *imapclient.Client, moves map[Folder][]uint32) error {
 	}
 	return nil
 }
-
-// ErrTemporary marks handler errors that should leave the message for a
-// later try (for example a DNS failure during sender authentication).
-var ErrTemporary = errors.New("temporary failure")

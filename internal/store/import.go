@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
@@ -35,7 +36,7 @@ func (s *Store) Import(ctx context.Context, slug string, contacts []domain.Conta
 	}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		org, err := s.orgBySlug(ctx, tx, slug, "")
-		if domainCode(err) == domain.CodeNotFound {
+		if errors.Is(err, domain.ErrNotFound) {
 			org = domain.Org{Slug: slug, Name: slug, Policy: domain.DefaultPolicy()}
 			if err = validateOrg(org); err != nil {
 				return err
@@ -63,13 +64,6 @@ func (s *Store) Import(ctx context.Context, slug string, contacts []domain.Conta
 		return ImportResult{}, err
 	}
 	return res, nil
-}
-
-func domainCode(err error) domain.Code {
-	if err == nil {
-		return ""
-	}
-	return domain.ErrorCode(err)
 }
 
 // checkImportConflicts names the first contact or user already on record,

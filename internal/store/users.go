@@ -130,13 +130,14 @@ func (s *Store) ListUsers(ctx context.Context, slug string, f UserFilter) ([]dom
 	}
 	q := `SELECT ` + userColumns + ` FROM users WHERE org_id = ?`
 	args := []any{org.ID}
-	const locked = ` AND lock_reason IS NOT NULL AND (lock_expires_at IS NULL OR lock_expires_at > ?)`
+	// Locked at now: an expired temporary lock counts as active.
+	const locked = `(lock_reason IS NOT NULL AND (lock_expires_at IS NULL OR lock_expires_at > ?))`
 	switch f.Status {
 	case domain.StatusLocked:
-		q += locked
+		q += ` AND ` + locked
 		args = append(args, s.now())
 	case domain.StatusActive:
-		q += ` AND NOT (lock_reason IS NOT NULL AND (lock_expires_at IS NULL OR lock_expires_at > ?))`
+		q += ` AND NOT ` + locked
 		args = append(args, s.now())
 	}
 	if f.Reason != "" {
