@@ -14,6 +14,7 @@ const (
 	ActionApprove        Action = "approve"
 	ActionReject         Action = "reject"
 	ActionExpire         Action = "expire"
+	ActionClose          Action = "close" // a request closed itself: its user was unlocked meanwhile
 	ActionImport         Action = "import"
 	ActionTokenCreate    Action = "token_create"
 	ActionOperatorAdd    Action = "operator_add"

@@ -1,0 +1,286 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+
+	"github.com/unlockd/unlockd/internal/domain"
+)
+
+// Request is one requested username of a request message (a request item)
+// with the evidence a reviewer needs: who sent it, whether the sender was
+// authenticated and why, and the message it came in.
+type Request struct {
+	domain.Item
+	OrgSlug       string // empty for an unknown user
+	DecisionID    int64
+	Mailbox       string
+	Sender        string
+	Authenticated bool
+	AuthReason    string
+	Subject       string
+	MessageID     string
+	ReceivedAt    time.Time
+	// CreatedAt is when the request message was decided; request_ttl runs
+	// from it.
+	CreatedAt time.Time
+	// ContactEmail is the requesting contact's address on record, where
+	// every answer goes; empty once the contact is removed.
+	ContactEmail string
+}
+
+// Kinds of follow-up answers.
+const (
+	FollowUpApproved = "approved" // a reviewer approved: the user is unlocked
+	FollowUpDeclined = "declined" // a reviewer declined, with a note
+	FollowUpExpired  = "expired"  // nobody decided within request_ttl
+	FollowUpClosed   = "closed"   // the user was unlocked by other means meanwhile
+)
+
+// FollowUp is a later answer to a request message, for some of its items.
+type FollowUp struct {
+	// Kind is one of the FollowUp* kinds.
+	Kind       string
+	DecisionID int64
+	// To is the contact's address on record.
+	To string
+	// Subject and MessageID are the request message's, for threading.
+	Subject   string
+	MessageID string
+	Usernames []string
+	// Note is the reviewer's note on a declined request.
+	Note string
+}
+
+// FollowUpRenderer renders a follow-up inside the transaction that resolves
+// the items, so the answer is queued exactly when they change. It must do no
+// I/O. A nil FollowUpRenderer queues nothing.
+type FollowUpRenderer func(FollowUp) (domain.Mail, error)
+
+type requestRow struct {
+	ID               int64          `db:"id"`
+	OrgID            sql.NullInt64  `db:"org_id"`
+	UserID           sql.NullInt64  `db:"user_id"`
+	Username         string         `db:"username"`
+	State            string         `db:"state"`
+	Reason           string         `db:"reason"`
+	UnverifiedSender bool           `db:"unverified_sender"`
+	DecidedBy        string         `db:"decided_by"`
+	Note             string         `db:"note"`
+	DecidedAt        sql.NullTime   `db:"decided_at"`
+	OrgSlug          sql.NullString `db:"org_slug"`
+	DecisionID       int64          `db:"decision_id"`
+	Mailbox          string         `db:"mailbox"`
+	Sender           string         `db:"sender"`
+	Authenticated    bool           `db:"authenticated"`
+	AuthReason       string         `db:"auth_reason"`
+	Subject          string         `db:"subject"`
+	MessageID        string         `db:"message_id"`
+	ReceivedAt       sql.NullTime   `db:"received_at"`
+	CreatedAt        time.Time      `db:"created_at"`
+	ContactEmail     sql.NullString `db:"contact_email"`
+}
+
+const selectRequests = `SELECT ri.id, ri.org_id, ri.user_id, ri.username, ri.state, ri.reason, ri.unverified_sender,
+	ri.decided_by, ri.note, ri.decided_at, o.slug AS org_slug, d.id AS decision_id, d.mailbox, d.sender,
+	d.authenticated, d.auth_reason, d.subject, d.message_id, d.received_at, d.decided_at AS created_at,
+	c.email AS contact_email
+	FROM request_items ri JOIN decisions d ON d.id = ri.decision_id
+	LEFT JOIN orgs o ON o.id = ri.org_id LEFT JOIN contacts c ON c.id = d.contact_id`
+
+func (r requestRow) request() Request {
+	return Request{
+		Item: domain.Item{ID: r.ID, OrgID: r.OrgID.Int64, UserID: r.UserID.Int64, Username: r.Username,
+			State: domain.ItemState(r.State), Reason: domain.QueueReason(r.Reason), UnverifiedSender: r.UnverifiedSender,
+			DecidedBy: r.DecidedBy, Note: r.Note, DecidedAt: timeOf(r.DecidedAt)},
+		OrgSlug: r.OrgSlug.String, DecisionID: r.DecisionID, Mailbox: r.Mailbox, Sender: r.Sender,
+		Authenticated: r.Authenticated, AuthReason: r.AuthReason, Subject: r.Subject, MessageID: r.MessageID,
+		ReceivedAt: timeOf(r.ReceivedAt), CreatedAt: r.CreatedAt.UTC(), ContactEmail: r.ContactEmail.String,
+	}
+}
+
+// RequestFilter narrows ListRequests. Zero fields match everything.
+type RequestFilter struct {
+	// OrgSlug limits the list to one org's requests.
+	OrgSlug string
+	State   domain.ItemState
+	// AfterID pages forwards: only requests with a larger id.
+	AfterID int64
+	Limit   int
+}
+
+// ListRequests returns request items, oldest first.
+func (s *Store) ListRequests(ctx context.Context, f RequestFilter) ([]Request, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	q := selectRequests + ` WHERE ri.id > ?`
+	args := []any{f.AfterID}
+	if f.OrgSlug != "" {
+		q += ` AND o.slug = ?`
+		args = append(args, f.OrgSlug)
+	}
+	if f.State != "" {
+		q += ` AND ri.state = ?`
+		args = append(args, string(f.State))
+	}
+	q += ` ORDER BY ri.id LIMIT ?`
+	args = append(args, limitOrDefault(f.Limit))
+	var rows []requestRow
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
+		return nil, fmt.Errorf("store: list requests: %w", err)
+	}
+	out := make([]Request, len(rows))
+	for i, r := range rows {
+		out[i] = r.request()
+	}
+	return out, nil
+}
+
+// Request returns one request item. With a non-empty orgSlug, an item of
+// another org is not found, exactly like a missing one.
+func (s *Store) Request(ctx context.Context, id int64, orgSlug string) (Request, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	return s.request(ctx, s.db, id, orgSlug)
+}
+
+func (s *Store) request(ctx context.Context, q queryer, id int64, orgSlug string) (Request, error) {
+	var r requestRow
+	err := sqlx.GetContext(ctx, q, &r, q.Rebind(selectRequests+` WHERE ri.id = ?`), id)
+	if errors.Is(err, sql.ErrNoRows) || (err == nil && orgSlug != "" && r.OrgSlug.String != orgSlug) {
+		return Request{}, domain.Errorf(domain.CodeNotFound, "request %d not found", id)
+	}
+	if err != nil {
+		return Request{}, fmt.Errorf("store: request %d: %w", id, err)
+	}
+	return r.request(), nil
+}
+
+// ApproveRequest unlocks the user of a pending request and marks it applied,
+// writes the audit entries and queues the "approved" answer, in one
+// transaction. orgSlug scopes the lookup as in Request. A request that is no
+// longer pending is a conflict, so approving twice unlocks once. A user
+// already unlocked meanwhile is not unlocked again; the request still
+// closes as applied.
+func (s *Store) ApproveRequest(ctx context.Context, id int64, orgSlug, actor, source string, render FollowUpRenderer) (Request, error) {
+	return s.resolve(ctx, id, orgSlug, domain.ItemApplied, FollowUpApproved, "", actor, source, render)
+}
+
+// RejectRequest marks a pending request rejected with the reviewer's note,
+// writes the audit entry and queues the "declined" answer, in one
+// transaction. The user stays locked.
+func (s *Store) RejectRequest(ctx context.Context, id int64, orgSlug, note, actor, source string, render FollowUpRenderer) (Request, error) {
+	return s.resolve(ctx, id, orgSlug, domain.ItemRejected, FollowUpDeclined, note, actor, source, render)
+}
+
+func (s *Store) resolve(ctx context.Context, id int64, orgSlug string, to domain.ItemState, kind, note, actor, source string, render FollowUpRenderer) (Request, error) {
+	var out Request
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		if err := s.lockItems(ctx, tx, []int64{id}); err != nil {
+			return err
+		}
+		r, err := s.request(ctx, tx, id, orgSlug)
+		if err != nil {
+			return err
+		}
+		if r.State != domain.ItemPending {
+			return domain.Errorf(domain.CodeConflict, "request %d is already %s", id, r.State)
+		}
+		now := s.now()
+		action := domain.ActionReject
+		if to == domain.ItemApplied {
+			action = domain.ActionApprove
+			if err := s.unlockForRequest(ctx, tx, r, actor, source, now); err != nil {
+				return err
+			}
+		}
+		if err := s.setItemState(ctx, tx, []int64{id}, to, actor, note, now); err != nil {
+			return err
+		}
+		if err := s.audit(ctx, tx, domain.AuditEntry{OrgID: r.OrgID, Actor: actor, Action: action, Target: r.Username,
+			Source: source, Note: joinNote(fmt.Sprintf("request %d", id), note)}); err != nil {
+			return err
+		}
+		r.State, r.DecidedBy, r.Note, r.DecidedAt = to, actor, note, now
+		out = r
+		return s.queueFollowUp(ctx, tx, render, r, kind, note, r.Username)
+	})
+	return out, err
+}
+
+// unlockForRequest unlocks the request's user if it is still locked.
+func (s *Store) unlockForRequest(ctx context.Context, tx *sqlx.Tx, r Request, actor, source string, now time.Time) error {
+	if r.UserID == 0 {
+		return domain.Errorf(domain.CodeConflict, "request %d: user %q no longer exists", r.ID, r.Username)
+	}
+	u, err := s.userByName(ctx, tx, r.OrgID, r.Username, s.forUpdate())
+	if err != nil {
+		return err
+	}
+	if !u.LockedAt(now) {
+		return nil
+	}
+	note := "approved request " + fmt.Sprint(r.ID) + ", lock reason " + string(u.Lock.Reason)
+	u.Unlock()
+	if err := s.saveUser(ctx, tx, u); err != nil {
+		return err
+	}
+	return s.audit(ctx, tx, domain.AuditEntry{OrgID: r.OrgID, Actor: actor, Action: domain.ActionUnlock,
+		Target: u.Username, Source: source, Note: note})
+}
+
+// lockItems takes the row locks of request items (PostgreSQL; SQLite's
+// transaction already holds the write lock).
+func (s *Store) lockItems(ctx context.Context, tx *sqlx.Tx, ids []int64) error {
+	if s.dialect != Postgres {
+		return nil
+	}
+	q, args, err := sqlx.In(`SELECT id FROM request_items WHERE id IN (?) ORDER BY id FOR UPDATE`, ids)
+	if err != nil {
+		return fmt.Errorf("store: lock requests: %w", err)
+	}
+	var got []int64
+	if err := tx.SelectContext(ctx, &got, tx.Rebind(q), args...); err != nil {
+		return fmt.Errorf("store: lock requests: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) setItemState(ctx context.Context, tx *sqlx.Tx, ids []int64, state domain.ItemState, actor, note string, now time.Time) error {
+	q, args, err := sqlx.In(`UPDATE request_items SET state = ?, decided_by = ?, note = ?, decided_at = ?
+		WHERE id IN (?) AND state = 'pending'`, string(state), actor, note, now, ids)
+	if err != nil {
+		return fmt.Errorf("store: update requests: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(q), args...); err != nil {
+		return fmt.Errorf("store: update requests: %w", err)
+	}
+	return nil
+}
+
+// queueFollowUp renders and queues the answer for items of one request
+// message; nothing when there is no renderer or no contact on record.
+func (s *Store) queueFollowUp(ctx context.Context, tx *sqlx.Tx, render FollowUpRenderer, r Request, kind, note string, usernames ...string) error {
+	if render == nil || r.ContactEmail == "" {
+		return nil
+	}
+	m, err := render(FollowUp{Kind: kind, DecisionID: r.DecisionID, To: r.ContactEmail, Subject: r.Subject,
+		MessageID: r.MessageID, Usernames: usernames, Note: note})
+	if err != nil {
+		return fmt.Errorf("store: render %s answer to request %d: %w", kind, r.ID, err)
+	}
+	m.DecisionID = r.DecisionID
+	return s.queueMail(ctx, tx, m)
+}
+
+func joinNote(a, b string) string {
+	if b == "" {
+		return a
+	}
+	return a + ": " + b
+}
