@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -205,13 +207,41 @@ func TestImport(t *testing.T) {
 func TestServeStopsGracefully(t *testing.T) {
 	dir := t.TempDir()
 	cfg := writeFile(t, dir, "serve.yaml", fmt.Sprintf("database:\n  driver: sqlite\n  dsn: %q\nhttp:\n  listen: 127.0.0.1:0\nlog:\n  format: json\n", filepath.Join(dir, "u.db")))
-	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errOut bytes.Buffer
-	if code := run(ctx, []string{"serve", "--config", cfg}, strings.NewReader(""), &out, &errOut); code != exitOK {
-		t.Fatalf("serve exit %d: %s", code, errOut.String())
+	var errOut lockedBuffer
+	go func() { // stop as soon as serve says it runs, as a signal would
+		for ctx.Err() == nil && !strings.Contains(errOut.String(), `"msg":"unlockd running"`) {
+			time.Sleep(10 * time.Millisecond)
+		}
+		cancel()
+	}()
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"serve", "--config", cfg}, strings.NewReader(""), io.Discard, &errOut) }()
+	select {
+	case code := <-done:
+		if code != exitOK {
+			t.Fatalf("serve exit %d: %s", code, errOut.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatalf("serve did not start and stop within 30 s: %s", errOut.String())
 	}
-	if !strings.Contains(errOut.String(), `"msg":"unlockd running"`) {
-		t.Errorf("serve did not log its start as JSON: %s", errOut.String())
-	}
+}
+
+// lockedBuffer is a bytes.Buffer safe for one writer and one reader.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }

@@ -1,11 +1,11 @@
 // Package app wires unlockd together: the store, one IMAP watcher per
-// configured mailbox, the outbox worker and the HTTP server. main, the demo
-// and end-to-end tests all start the real program through New and Run.
+// configured mailbox, the outbox worker, the request sweeper and the HTTP
+// server. main, the demo and end-to-end tests all start the real program
+// through New and Run.
 package app
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/unlockd/unlockd/internal/config"
 	"github.com/unlockd/unlockd/internal/intake"
+	"github.com/unlockd/unlockd/internal/metrics"
 	"github.com/unlockd/unlockd/internal/outbox"
 	"github.com/unlockd/unlockd/internal/senderauth"
 	"github.com/unlockd/unlockd/internal/store"
@@ -28,20 +29,26 @@ const LoopID = "unlockd"
 type Options struct {
 	// LookupTXT replaces DNS for DKIM keys.
 	LookupTXT func(ctx context.Context, name string) ([]string, error)
+	// SweepInterval is how often queued requests are swept (closed or
+	// expired); zero means every minute.
+	SweepInterval time.Duration
 }
 
 // App is a running unlockd.
 type App struct {
 	cfg      *config.Config
+	opts     Options
 	log      *slog.Logger
 	Store    *store.Store
+	metrics  *metrics.Metrics
+	renderer *outbox.Renderer
 	watchers []*intake.Watcher
 	worker   *outbox.Worker
 	ln       net.Listener
 	srv      *http.Server
 
-	mu        sync.Mutex
-	connected map[string]time.Time // mailbox name -> last successful select
+	mu     sync.Mutex
+	states map[string]mailboxState // by mailbox name
 }
 
 // New opens the store, applies pending migrations, builds every component
@@ -51,15 +58,19 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	if err != nil {
 		return nil, err
 	}
-	a := &App{cfg: cfg, log: log, Store: st, connected: map[string]time.Time{}}
-	if err := a.build(ctx, opts); err != nil {
+	if opts.SweepInterval <= 0 {
+		opts.SweepInterval = time.Minute
+	}
+	a := &App{cfg: cfg, opts: opts, log: log, Store: st, states: map[string]mailboxState{}}
+	a.metrics = metrics.New(st.Stats, log)
+	if err := a.build(ctx); err != nil {
 		st.Close()
 		return nil, err
 	}
 	return a, nil
 }
 
-func (a *App) build(ctx context.Context, opts Options) error {
+func (a *App) build(ctx context.Context) error {
 	n, err := a.Store.Migrate(ctx)
 	if err != nil {
 		return err
@@ -69,51 +80,50 @@ func (a *App) build(ctx context.Context, opts Options) error {
 		if a.worker, err = outbox.New(outbox.Config{SMTP: a.cfg.SMTP, LoopID: LoopID}, a.Store, a.log.With("component", "outbox")); err != nil {
 			return err
 		}
-	}
-	if len(a.cfg.Mailboxes) > 0 {
-		if err := a.buildWatchers(opts); err != nil {
+		if a.renderer, err = outbox.NewRenderer(a.cfg.TemplatesDir, a.cfg.SMTP.From, LoopID); err != nil {
 			return err
 		}
+	}
+	if len(a.cfg.Mailboxes) > 0 {
+		if a.worker == nil {
+			return errors.New("app: mailboxes need smtp.address for their replies")
+		}
+		a.buildWatchers()
+	}
+	handler, err := a.handler()
+	if err != nil {
+		return err
 	}
 	a.ln, err = net.Listen("tcp", a.cfg.HTTP.Listen)
 	if err != nil {
 		return fmt.Errorf("app: http.listen %s: %w", a.cfg.HTTP.Listen, err)
 	}
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
-	mux.HandleFunc("GET /readyz", a.readyz)
-	a.srv = &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	a.srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	return nil
 }
 
-func (a *App) buildWatchers(opts Options) error {
-	if a.worker == nil {
-		return errors.New("app: mailboxes need smtp.address for their replies")
-	}
-	renderer, err := outbox.NewRenderer(a.cfg.TemplatesDir, a.cfg.SMTP.From, LoopID)
-	if err != nil {
-		return err
-	}
+func (a *App) buildWatchers() {
 	verifier := &senderauth.Verifier{Mode: senderauth.Mode(a.cfg.SenderAuth.Mode), AuthservID: a.cfg.SenderAuth.AuthservID,
-		DNSResolver: a.cfg.SenderAuth.DNSResolver, LookupTXT: opts.LookupTXT, Logger: a.log}
+		DNSResolver: a.cfg.SenderAuth.DNSResolver, LookupTXT: a.opts.LookupTXT, Logger: a.log}
+	log := a.log.With("component", "intake")
+	pipe := &intake.Pipeline{Store: a.Store, Verifier: verifier, Render: a.renderer.Decision, Log: log,
+		Decided: func(d store.Decided, took time.Duration) {
+			a.metrics.Decided(d, took)
+			a.worker.Wake()
+		}}
 	for _, mb := range a.cfg.Mailboxes {
-		log := a.log.With("component", "intake")
-		pipe := &intake.Pipeline{Store: a.Store, Verifier: verifier, Render: renderer.Decision, Decided: a.worker.Wake, Log: log}
 		w := intake.New(intake.Config{
 			Name: mb.Name, Address: mb.IMAP.Address, TLS: mb.IMAP.TLS, CAFile: mb.IMAP.CAFile,
 			Username: mb.IMAP.Username, Password: mb.IMAP.Password, OAuth2TokenCommand: mb.IMAP.OAuth2TokenCommand,
 			Mailbox: mb.IMAP.Mailbox, ProcessedFolder: mb.IMAP.ProcessedFolder, RejectedFolder: mb.IMAP.RejectedFolder,
 			IDLE: mb.IMAP.IDLE, PollInterval: mb.IMAP.PollInterval.Std(), MaxMessageBytes: int64(a.cfg.Limits.MaxMessageBytes),
 		}, pipe, a.Store, log)
+		w.Lease = a.Store.AcquireMailbox
+		a.metrics.Watching(mb.Name)
 		name := mb.Name
-		w.OnConnect = func() {
-			a.mu.Lock()
-			a.connected[name] = time.Now()
-			a.mu.Unlock()
-		}
+		w.OnState = func(st intake.State) { a.setState(name, st) }
 		a.watchers = append(a.watchers, w)
 	}
-	return nil
 }
 
 // Addr is the HTTP server's address.
@@ -139,18 +149,8 @@ func (a *App) Run(parent context.Context) error {
 	if a.worker != nil {
 		run("outbox", a.worker.Run)
 	}
-	run("http", func(ctx context.Context) error {
-		go func() {
-			<-ctx.Done()
-			shutdown, done := context.WithTimeout(context.Background(), 10*time.Second)
-			defer done()
-			a.srv.Shutdown(shutdown)
-		}()
-		if err := a.srv.Serve(a.ln); !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	})
+	run("sweeper", a.sweep)
+	run("http", a.serveHTTP)
 	a.log.Info("unlockd running", "http", a.Addr(), "mailboxes", len(a.watchers))
 	<-ctx.Done()
 	wg.Wait()
@@ -160,34 +160,21 @@ func (a *App) Run(parent context.Context) error {
 	return context.Cause(ctx) // a component failed
 }
 
+func (a *App) serveHTTP(ctx context.Context) error {
+	go func() {
+		<-ctx.Done()
+		shutdown, done := context.WithTimeout(context.Background(), 10*time.Second)
+		defer done()
+		a.srv.Shutdown(shutdown)
+	}()
+	if err := a.srv.Serve(a.ln); !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
+
 // Close releases the store and the listener.
 func (a *App) Close() error {
 	a.ln.Close()
 	return a.Store.Close()
-}
-
-// readyz reports the store and each mailbox: 200 when the store answers,
-// 503 otherwise; mailboxes that are retrying do not make it unready.
-func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
-	status := map[string]any{}
-	code := http.StatusOK
-	if err := a.Store.Ping(r.Context()); err != nil {
-		status["store"], code = "unreachable", http.StatusServiceUnavailable
-	} else {
-		status["store"] = "ok"
-	}
-	mailboxes := map[string]string{}
-	a.mu.Lock()
-	for _, mb := range a.cfg.Mailboxes {
-		if at, ok := a.connected[mb.Name]; ok {
-			mailboxes[mb.Name] = "connected since " + at.UTC().Format(time.RFC3339)
-		} else {
-			mailboxes[mb.Name] = "connecting or retrying"
-		}
-	}
-	a.mu.Unlock()
-	status["mailboxes"] = mailboxes
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(code)
-	json.NewEncoder(w).Encode(status)
 }

@@ -84,6 +84,20 @@ func TestServeEndToEnd(t *testing.T) {
 				t.Errorf("/readyz = %d %s (%v)", code, body, err)
 			}
 
+			code, body = get(t, a, "/metrics")
+			for _, want := range []string{
+				`unlockd_decisions_total{verdict="accepted"} 1`,
+				`unlockd_unlocks_total{channel="email"} 1`,
+				`unlockd_decision_duration_seconds_count 1`,
+				`unlockd_queue_depth 0`,
+				`unlockd_outbox_mail{status="dead"} 0`,
+				`unlockd_imap_reconnects_total{mailbox="support"} 0`,
+			} {
+				if code != http.StatusOK || !strings.Contains(body, want) {
+					t.Errorf("/metrics (%d) lacks %q", code, want)
+				}
+			}
+
 			cancel()
 			select {
 			case err := <-done:

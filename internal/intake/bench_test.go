@@ -22,7 +22,14 @@ func startWatcher(tb testing.TB, c intake.Config, h intake.Handler, st *store.St
 	ctx, cancel := context.WithCancel(context.Background())
 	w := intake.New(c, h, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	connected := make(chan struct{}, 1)
-	w.OnConnect = func() { connected <- struct{}{} }
+	w.OnState = func(st intake.State) {
+		if st == intake.StateConnected {
+			select {
+			case connected <- struct{}{}:
+			default:
+			}
+		}
+	}
 	done := make(chan struct{})
 	go func() { w.Run(ctx); close(done) }()
 	tb.Cleanup(func() { cancel(); <-done })

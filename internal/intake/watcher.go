@@ -94,9 +94,29 @@ type Watcher struct {
 	handler     Handler
 	checkpoints Checkpoints
 	log         *slog.Logger
-	// OnConnect, when set, is called after each successful select; tests
-	// and readiness reporting use it.
-	OnConnect func()
+	// Lease, when set, must grant the mailbox before the watcher connects,
+	// so that one instance at a time watches it (store.AcquireMailbox). The
+	// context it returns ends when the lease is lost.
+	Lease func(ctx context.Context, mailbox string) (held context.Context, release func(), err error)
+	// OnState, when set, is told each change of state; readiness reporting
+	// and tests use it. It must not block.
+	OnState func(State)
+}
+
+// State is where a watcher stands, for readiness reports.
+type State string
+
+// Watcher states.
+const (
+	StateStandby   State = "standby"   // waiting for the mailbox lease
+	StateConnected State = "connected" // the mailbox is selected
+	StateRetrying  State = "retrying"  // the last session failed; reconnecting
+)
+
+func (w *Watcher) setState(st State) {
+	if w.OnState != nil {
+		w.OnState(st)
+	}
 }
 
 // New returns a watcher; defaults fill unset fields of cfg.
@@ -128,27 +148,64 @@ const (
 	maxBackoff = 2 * time.Minute
 )
 
-// Run watches until ctx ends, reconnecting after failures. It returns nil
-// when ctx ends.
+// Run watches until ctx ends, holding the mailbox lease when one is set
+// and reconnecting after failures. It returns nil when ctx ends.
 func (w *Watcher) Run(ctx context.Context) error {
+	if w.Lease == nil {
+		w.watch(ctx)
+		return nil
+	}
+	for ctx.Err() == nil {
+		w.setState(StateStandby)
+		held, release, err := w.Lease(ctx, w.cfg.Name)
+		if err != nil {
+			if ctx.Err() == nil {
+				w.log.Warn("mailbox lease unavailable; retrying", slog.Any("error", err))
+				sleep(ctx, minBackoff)
+			}
+			continue
+		}
+		w.log.Info("mailbox lease held")
+		w.watch(held)
+		release()
+		if ctx.Err() == nil {
+			w.log.Warn("mailbox lease lost; standing by")
+		}
+	}
+	return nil
+}
+
+// watch runs sessions until ctx ends, reconnecting after failures.
+func (w *Watcher) watch(ctx context.Context) {
 	backoff := minBackoff
 	for {
 		start := time.Now()
 		err := w.session(ctx)
 		if ctx.Err() != nil {
-			return nil
+			return
 		}
+		w.setState(StateRetrying)
 		if time.Since(start) > maxBackoff {
 			backoff = minBackoff // the session was healthy for a while
 		}
 		wait := backoff/2 + rand.N(backoff/2+1) // jitter
 		w.log.Warn("imap session ended; reconnecting", slog.Any("error", err), slog.Duration("in", wait))
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(wait):
+		if !sleep(ctx, wait) {
+			return
 		}
 		backoff = min(backoff*2, maxBackoff)
+	}
+}
+
+// sleep waits for d or until ctx ends; it reports whether d passed.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
 	}
 }
 
@@ -182,9 +239,7 @@ func (w *Watcher) session(ctx context.Context) error {
 	// A server that hangs while the batch in hand is finished still cannot
 	// hold up a stop for longer than one command timeout.
 	defer context.AfterFunc(ctx, func() { time.AfterFunc(w.cfg.Timeout, func() { c.Close() }) })()
-	if w.OnConnect != nil {
-		w.OnConnect()
-	}
+	w.setState(StateConnected)
 	idle := w.cfg.IDLE && (c.Caps().Has(imap.CapIdle) || c.Caps().Has(imap.CapIMAP4rev2))
 	for {
 		if err := w.drain(ctx, c, sel.UIDValidity); err != nil {

@@ -19,6 +19,7 @@ type Queue interface {
 	ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]store.OutboxMail, error)
 	MailSent(ctx context.Context, id int64, response string) error
 	MailFailed(ctx context.Context, id int64, reason string, retryAt time.Time, dead bool) error
+	ReleaseMail(ctx context.Context, ids []int64) error
 }
 
 // Defaults for the zero fields of Config.
@@ -116,8 +117,9 @@ func (w *Worker) Wake() {
 }
 
 // Run delivers until ctx ends, then returns nil; a message being sent when
-// ctx ends is finished and recorded first. Mail claimed but not yet sent
-// stays leased and becomes due again when the lease runs out.
+// ctx ends is finished and recorded first, and mail claimed but not yet
+// tried is released, due at once for the next worker. Only a worker that
+// dies leaves its claimed mail hidden until the lease runs out.
 func (w *Worker) Run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
@@ -164,12 +166,14 @@ func (w *Worker) DeliverOnce(ctx context.Context) (int, error) {
 	}()
 	for i, m := range batch {
 		if ctx.Err() != nil {
-			break // the rest stay leased
+			w.release(rec, batch[i:])
+			break
 		}
 		if client == nil {
 			client, err = w.dialer.dial(ctx)
 			if err != nil && ctx.Err() != nil {
-				break // stopping, not a failure of the mail
+				w.release(rec, batch[i:]) // stopping, not a failure of the mail
+				break
 			}
 			if err != nil {
 				// Nothing was tried: each claimed mail counts one
@@ -188,6 +192,17 @@ func (w *Worker) DeliverOnce(ctx context.Context) (int, error) {
 		}
 	}
 	return len(batch), nil
+}
+
+// release hands claimed mail that was not tried back to the queue.
+func (w *Worker) release(ctx context.Context, mails []store.OutboxMail) {
+	ids := make([]int64, len(mails))
+	for i, m := range mails {
+		ids[i] = m.ID
+	}
+	if err := w.q.ReleaseMail(ctx, ids); err != nil {
+		w.log.Warn("outbox: release unsent mail; it is due again when its lease ends", slog.Int("mails", len(ids)), slog.Any("error", err))
+	}
 }
 
 // send delivers one mail over client and records a success. It returns the

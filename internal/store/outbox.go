@@ -133,6 +133,24 @@ func (s *Store) ClaimMail(ctx context.Context, limit int, lease time.Duration) (
 	return out, err
 }
 
+// ReleaseMail makes claimed mail that was not tried due again at once, so a
+// worker that stops hands its batch on without waiting for the lease.
+func (s *Store) ReleaseMail(ctx context.Context, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	q, args, err := sqlx.In(`UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND id IN (?)`, s.now(), ids)
+	if err != nil {
+		return fmt.Errorf("store: release mail: %w", err)
+	}
+	if _, err := s.db.ExecContext(ctx, s.db.Rebind(q), args...); err != nil {
+		return fmt.Errorf("store: release mail: %w", err)
+	}
+	return nil
+}
+
 // MailSent records a delivery with the server's response.
 func (s *Store) MailSent(ctx context.Context, id int64, response string) error {
 	ctx, cancel := s.timeout(ctx)

@@ -1,0 +1,97 @@
+// Package metrics holds unlockd's Prometheus metrics (SPEC §8, /metrics):
+// counters the components report to, and gauges read from the store at
+// each scrape, so that they agree across instances sharing one database.
+package metrics
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/unlockd/unlockd/internal/domain"
+	"github.com/unlockd/unlockd/internal/store"
+)
+
+// Channels through which a user gets unlocked, the label of
+// unlockd_unlocks_total.
+const (
+	ChannelEmail  = "email"  // a verified email request, applied at once
+	ChannelReview = "review" // a queued request approved by a human
+	ChannelHTTP   = "http"   // an admin or staff unlock through the API or UI
+)
+
+// Metrics is one registry of unlockd's metrics. Its methods are safe for
+// concurrent use.
+type Metrics struct {
+	reg        *prometheus.Registry
+	decisions  *prometheus.CounterVec
+	unlocks    *prometheus.CounterVec
+	reconnects *prometheus.CounterVec
+	latency    prometheus.Histogram
+}
+
+// New registers every metric; stats is read at each scrape for the queue
+// and outbox gauges.
+func New(stats func(context.Context) (store.Stats, error), log *slog.Logger) *Metrics {
+	m := &Metrics{
+		reg: prometheus.NewRegistry(),
+		decisions: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "unlockd_decisions_total", Help: "Mailbox messages decided, by verdict.",
+		}, []string{"verdict"}),
+		unlocks: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "unlockd_unlocks_total", Help: "Users unlocked, by channel (email, review, http).",
+		}, []string{"channel"}),
+		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "unlockd_imap_reconnects_total", Help: "IMAP sessions that ended in failure and were retried, by mailbox.",
+		}, []string{"mailbox"}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "unlockd_decision_duration_seconds", Help: "Time from a fetched message to its committed decision.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}),
+	}
+	for _, v := range []domain.Verdict{domain.VerdictIgnored, domain.VerdictRejected, domain.VerdictNoUsername, domain.VerdictAccepted} {
+		m.decisions.WithLabelValues(string(v))
+	}
+	for _, c := range []string{ChannelEmail, ChannelReview, ChannelHTTP} {
+		m.unlocks.WithLabelValues(c)
+	}
+	m.reg.MustRegister(m.decisions, m.unlocks, m.reconnects, m.latency, &storeCollector{stats: stats, log: log},
+		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return m
+}
+
+// Handler serves the registry in the Prometheus text format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
+}
+
+// Decided records one committed decision and how long it took.
+func (m *Metrics) Decided(d store.Decided, took time.Duration) {
+	m.decisions.WithLabelValues(string(d.Decision.Verdict)).Inc()
+	m.latency.Observe(took.Seconds())
+	for _, it := range d.Decision.Items {
+		if it.State == domain.ItemApplied {
+			m.unlocks.WithLabelValues(ChannelEmail).Inc()
+		}
+	}
+}
+
+// Unlocked records n users unlocked through channel.
+func (m *Metrics) Unlocked(channel string, n int) {
+	m.unlocks.WithLabelValues(channel).Add(float64(n))
+}
+
+// Watching makes the mailbox's counters show from the start, at zero.
+func (m *Metrics) Watching(mailbox string) {
+	m.reconnects.WithLabelValues(mailbox)
+}
+
+// Reconnecting records a failed IMAP session of mailbox.
+func (m *Metrics) Reconnecting(mailbox string) {
+	m.reconnects.WithLabelValues(mailbox).Inc()
+}
