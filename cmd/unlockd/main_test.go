@@ -217,7 +217,9 @@ func TestServeStopsGracefully(t *testing.T) {
 		cancel()
 	}()
 	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve", "--config", cfg}, strings.NewReader(""), io.Discard, &errOut) }()
+	go func() {
+		done <- run(ctx, []string{"serve", "--config", cfg}, strings.NewReader(""), io.Discard, &errOut)
+	}()
 	select {
 	case code := <-done:
 		if code != exitOK {
