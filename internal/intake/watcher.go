@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/tls"
 	"crypto/x509"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
@@ -300,10 +301,16 @@ func ensureFolder(c *imapclient.Client, folder string) error {
 	if folder == "" {
 		return nil
 	}
-	if _, err := c.Status(folder, &imap.StatusOptions{}).Wait(); err == nil {
+	// RFC 3501 wants at least one STATUS item; Dovecot rejects "()".
+	if _, err := c.Status(folder, &imap.StatusOptions{NumMessages: true}).Wait(); err == nil {
 		return nil
 	}
-	if err := c.Create(folder, nil).Wait(); err != nil {
+	err := c.Create(folder, nil).Wait()
+	var imapErr *imap.Error
+	if errors.As(err, &imapErr) && imapErr.Code == imap.ResponseCodeAlreadyExists {
+		return nil // created meanwhile, or STATUS failed for another reason
+	}
+	if err != nil {
 		return fmt.Errorf("intake: create folder %s: %w", folder, err)
 	}
 	return nil
