@@ -54,6 +54,7 @@ type command struct {
 var commands = map[string]command{
 	"serve":        {"run intake, outbox and HTTP; applies pending migrations first", cmdServe},
 	"migrate":      {"apply database migrations and exit", cmdMigrate},
+	"demo":         {"run everything embedded with sample data; no configuration", cmdDemo},
 	"token":        {"manage API tokens: token create", cmdToken},
 	"operator":     {"manage web-UI accounts: operator add", cmdOperator},
 	"import":       {"import contacts and users from CSV, all or nothing", cmdImport},
