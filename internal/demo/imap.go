@@ -12,6 +12,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+
+	"github.com/unlockd/unlockd/internal/imapmem"
 )
 
 // imapUser is the login of the demo support mailbox.
@@ -34,7 +36,7 @@ func startIMAP() (*imapServer, error) {
 	}
 	s.srv = imapserver.New(&imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
-			return &session{imapmemserver.NewUserSession(s.user)}, nil, nil
+			return imapmem.NewSession(s.user), nil, nil
 		},
 		Caps:         imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapUIDPlus: {}, imap.CapIdle: {}, imap.CapMove: {}},
 		InsecureAuth: true, // loopback only
@@ -61,33 +63,6 @@ func (s *imapServer) deliver(raw []byte) error {
 
 // close stops the server and drops its connections.
 func (s *imapServer) close() { s.srv.Close() }
-
-// idlePoll is how often an idling session looks for new mail.
-const idlePoll = 50 * time.Millisecond
-
-// session is an imapmemserver session whose IDLE polls. imapmemserver's own
-// IDLE (go-imap v2.0.0-beta.8) loses a wake-up: a message appended between
-// the end of one command and the start of the IDLE that follows it is only
-// announced with the next change to the mailbox, so the watcher would sleep
-// on it. Delivering one sample right after the previous one is decided hits
-// that gap now and then.
-type session struct{ *imapmemserver.UserSession }
-
-// Idle writes mailbox updates until stop is closed.
-func (s *session) Idle(w *imapserver.UpdateWriter, stop <-chan struct{}) error {
-	tick := time.NewTicker(idlePoll)
-	defer tick.Stop()
-	for {
-		if err := s.Poll(w, true); err != nil {
-			return err
-		}
-		select {
-		case <-stop:
-			return nil
-		case <-tick.C:
-		}
-	}
-}
 
 // literal is a message body for imapmemserver's Append.
 type literal struct{ *bytes.Reader }

@@ -13,6 +13,8 @@ import (
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapserver"
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
+
+	"github.com/unlockd/unlockd/internal/imapmem"
 )
 
 // IMAP credentials of the test mailbox.
@@ -52,12 +54,10 @@ type IMAPOptions struct {
 // test ends.
 func StartIMAP(tb testing.TB, opts IMAPOptions) *IMAPServer {
 	tb.Helper()
-	mem := imapmemserver.New()
 	user := imapmemserver.NewUser(IMAPUser, IMAPPassword)
 	if err := user.Create("INBOX", nil); err != nil {
 		tb.Fatal(err)
 	}
-	mem.AddUser(user)
 	caps := imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapUIDPlus: {}}
 	if !opts.NoIdle {
 		caps[imap.CapIdle] = struct{}{}
@@ -69,9 +69,9 @@ func StartIMAP(tb testing.TB, opts IMAPOptions) *IMAPServer {
 	s.srv = imapserver.New(&imapserver.Options{
 		NewSession: func(*imapserver.Conn) (imapserver.Session, *imapserver.GreetingData, error) {
 			if opts.OAuthToken != "" {
-				return &oauthSession{Session: mem.NewSession(), token: opts.OAuthToken, only: opts.OAuthMechanism}, nil, nil
+				return &oauthSession{Session: imapmem.NewSession(user), token: opts.OAuthToken, only: opts.OAuthMechanism}, nil, nil
 			}
-			return mem.NewSession(), nil, nil
+			return imapmem.NewSession(user), nil, nil
 		},
 		Caps:         caps,
 		InsecureAuth: opts.TLS == nil,
