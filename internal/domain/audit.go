@@ -17,7 +17,9 @@ const (
 	ActionClose          Action = "close" // a request closed itself: its user was unlocked meanwhile
 	ActionImport         Action = "import"
 	ActionTokenCreate    Action = "token_create"
+	ActionTokenRevoke    Action = "token_revoke"
 	ActionOperatorAdd    Action = "operator_add"
+	ActionOperatorLock   Action = "operator_lock" // too many failed sign-ins
 	ActionPolicyChange   Action = "policy_change"
 	ActionContactAdd     Action = "contact_add"
 	ActionContactRemove  Action = "contact_remove"

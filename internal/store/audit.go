@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"time"
 
@@ -24,55 +25,77 @@ func (s *Store) audit(ctx context.Context, tx *sqlx.Tx, e domain.AuditEntry) err
 
 // AuditFilter narrows ListAudit. Zero fields match everything.
 type AuditFilter struct {
-	OrgID  int64
-	Target string
+	OrgID int64
+	// OrgSlug limits the list to one org's entries, by slug.
+	OrgSlug string
+	Target  string
 	// BeforeID pages backwards: only entries with a smaller id.
 	BeforeID int64
 	Limit    int
 }
 
+// AuditRecord is an audit entry with the slug of its org (empty for
+// entries that concern none).
+type AuditRecord struct {
+	domain.AuditEntry
+	OrgSlug string
+}
+
 type auditRow struct {
-	ID     int64     `db:"id"`
-	OrgID  *int64    `db:"org_id"`
-	Actor  string    `db:"actor"`
-	Action string    `db:"action"`
-	Target string    `db:"target"`
-	Source string    `db:"source"`
-	Note   string    `db:"note"`
-	At     time.Time `db:"at"`
+	ID      int64          `db:"id"`
+	OrgID   sql.NullInt64  `db:"org_id"`
+	OrgSlug sql.NullString `db:"slug"`
+	Actor   string         `db:"actor"`
+	Action  string         `db:"action"`
+	Target  string         `db:"target"`
+	Source  string         `db:"source"`
+	Note    string         `db:"note"`
+	At      time.Time      `db:"at"`
 }
 
 // ListAudit returns audit entries, newest first.
 func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]domain.AuditEntry, error) {
+	recs, err := s.AuditLog(ctx, f)
+	out := make([]domain.AuditEntry, len(recs))
+	for i, r := range recs {
+		out[i] = r.AuditEntry
+	}
+	return out, err
+}
+
+// AuditLog returns audit entries with their org's slug, newest first.
+func (s *Store) AuditLog(ctx context.Context, f AuditFilter) ([]AuditRecord, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	q := `SELECT id, org_id, actor, action, target, source, note, at FROM audit WHERE 1 = 1`
+	q := `SELECT a.id, a.org_id, o.slug, a.actor, a.action, a.target, a.source, a.note, a.at
+		FROM audit a LEFT JOIN orgs o ON o.id = a.org_id WHERE 1 = 1`
 	var args []any
 	if f.OrgID != 0 {
-		q += ` AND org_id = ?`
+		q += ` AND a.org_id = ?`
 		args = append(args, f.OrgID)
 	}
+	if f.OrgSlug != "" {
+		q += ` AND o.slug = ?`
+		args = append(args, f.OrgSlug)
+	}
 	if f.Target != "" {
-		q += ` AND target = ?`
+		q += ` AND a.target = ?`
 		args = append(args, f.Target)
 	}
 	if f.BeforeID != 0 {
-		q += ` AND id < ?`
+		q += ` AND a.id < ?`
 		args = append(args, f.BeforeID)
 	}
-	q += ` ORDER BY id DESC LIMIT ?`
+	q += ` ORDER BY a.id DESC LIMIT ?`
 	args = append(args, limitOrDefault(f.Limit))
 	var rows []auditRow
 	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("store: list audit: %w", err)
 	}
-	out := make([]domain.AuditEntry, len(rows))
+	out := make([]AuditRecord, len(rows))
 	for i, r := range rows {
-		out[i] = domain.AuditEntry{ID: r.ID, Actor: r.Actor, Action: domain.Action(r.Action),
-			Target: r.Target, Source: r.Source, Note: r.Note, At: r.At.UTC()}
-		if r.OrgID != nil {
-			out[i].OrgID = *r.OrgID
-		}
+		out[i] = AuditRecord{OrgSlug: r.OrgSlug.String, AuditEntry: domain.AuditEntry{ID: r.ID, OrgID: r.OrgID.Int64,
+			Actor: r.Actor, Action: domain.Action(r.Action), Target: r.Target, Source: r.Source, Note: r.Note, At: r.At.UTC()}}
 	}
 	return out, nil
 }

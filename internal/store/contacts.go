@@ -67,14 +67,39 @@ func (r contactRow) contact() domain.Contact {
 
 // Contacts lists the org's authorised contacts by address.
 func (s *Store) Contacts(ctx context.Context, slug string) ([]domain.Contact, error) {
+	return s.listContacts(ctx, slug, ContactFilter{})
+}
+
+// ContactFilter pages ListContacts.
+type ContactFilter struct {
+	// AfterEmail pages forward: only addresses sorting after it.
+	AfterEmail string
+	Limit      int
+}
+
+// ListContacts lists the org's authorised contacts by address, one page at
+// a time.
+func (s *Store) ListContacts(ctx context.Context, slug string, f ContactFilter) ([]domain.Contact, error) {
+	f.Limit = limitOrDefault(f.Limit)
+	return s.listContacts(ctx, slug, f)
+}
+
+// listContacts lists contacts after f.AfterEmail; a zero f.Limit lists all.
+func (s *Store) listContacts(ctx context.Context, slug string, f ContactFilter) ([]domain.Contact, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	org, err := s.orgBySlug(ctx, s.db, slug, "")
 	if err != nil {
 		return nil, err
 	}
+	q := `SELECT id, org_id, email, name FROM contacts WHERE org_id = ? AND email > ? ORDER BY email`
+	args := []any{org.ID, f.AfterEmail}
+	if f.Limit > 0 {
+		q += ` LIMIT ?`
+		args = append(args, f.Limit)
+	}
 	var rows []contactRow
-	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(`SELECT id, org_id, email, name FROM contacts WHERE org_id = ? ORDER BY email`), org.ID); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("store: list contacts: %w", err)
 	}
 	out := make([]domain.Contact, len(rows))

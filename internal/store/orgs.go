@@ -112,10 +112,27 @@ func (s *Store) orgBySlug(ctx context.Context, q queryer, slug, suffix string) (
 
 // Orgs lists every organisation by slug.
 func (s *Store) Orgs(ctx context.Context) ([]domain.Org, error) {
+	return s.listOrgs(ctx, `SELECT `+orgColumns+` FROM orgs ORDER BY slug`)
+}
+
+// OrgFilter pages ListOrgs.
+type OrgFilter struct {
+	// AfterSlug pages forward: only slugs sorting after it.
+	AfterSlug string
+	Limit     int
+}
+
+// ListOrgs lists organisations by slug, one page at a time.
+func (s *Store) ListOrgs(ctx context.Context, f OrgFilter) ([]domain.Org, error) {
+	return s.listOrgs(ctx, `SELECT `+orgColumns+` FROM orgs WHERE slug > ? ORDER BY slug LIMIT ?`,
+		f.AfterSlug, limitOrDefault(f.Limit))
+}
+
+func (s *Store) listOrgs(ctx context.Context, q string, args ...any) ([]domain.Org, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	var rows []orgRow
-	if err := s.db.SelectContext(ctx, &rows, `SELECT `+orgColumns+` FROM orgs ORDER BY slug`); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("store: list orgs: %w", err)
 	}
 	orgs := make([]domain.Org, len(rows))
@@ -133,20 +150,44 @@ func (s *Store) UpdateOrg(ctx context.Context, o domain.Org, actor, source strin
 	if err := validateOrg(o); err != nil {
 		return err
 	}
-	return s.inTx(ctx, func(tx *sqlx.Tx) error {
-		cur, err := s.orgBySlug(ctx, tx, o.Slug, s.forUpdate())
+	_, err := s.ChangeOrg(ctx, o.Slug, func(cur *domain.Org) error {
+		cur.Name, cur.Policy = o.Name, o.Policy
+		return nil
+	}, actor, source)
+	return err
+}
+
+// ChangeOrg loads the organisation under a row lock, lets change modify its
+// name and policy, validates and saves the result with an audit entry, all
+// in one transaction, so that concurrent partial updates never lose each
+// other's fields. It returns the saved organisation; change's error, or an
+// invalid result, writes nothing.
+func (s *Store) ChangeOrg(ctx context.Context, slug string, change func(*domain.Org) error, actor, source string) (domain.Org, error) {
+	var out domain.Org
+	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+		cur, err := s.orgBySlug(ctx, tx, slug, s.forUpdate())
 		if err != nil {
+			return err
+		}
+		o := cur
+		if err := change(&o); err != nil {
+			return err
+		}
+		o.ID, o.Slug = cur.ID, cur.Slug
+		if err := validateOrg(o); err != nil {
 			return err
 		}
 		p := o.Policy
 		if _, err := tx.ExecContext(ctx, tx.Rebind(updateOrg), o.Name, p.MaxFailedLogins,
 			int64(p.LockoutDuration/time.Second), int64(p.FailureWindow/time.Second),
 			p.AutoUnlock, p.MaxRequestsPerHour, cur.ID); err != nil {
-			return fmt.Errorf("store: update org %s: %w", o.Slug, err)
+			return fmt.Errorf("store: update org %s: %w", slug, err)
 		}
+		out = o
 		return s.audit(ctx, tx, domain.AuditEntry{OrgID: cur.ID, Actor: actor, Action: domain.ActionPolicyChange,
-			Target: o.Slug, Source: source, Note: policyNote(p)})
+			Target: slug, Source: source, Note: policyNote(p)})
 	})
+	return out, err
 }
 
 func policyNote(p domain.Policy) string {

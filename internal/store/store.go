@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"time"
 
@@ -48,7 +49,14 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 	var err error
 	switch driver {
 	case Postgres:
-		db, err = sqlx.Open("postgres", dsn)
+		db, err = sqlx.Open("postgres", postgresDSN(dsn))
+		if err == nil {
+			// Keep as many connections idle as may be open: the default
+			// of two idle makes a busy server reconnect for most queries.
+			db.SetMaxOpenConns(PoolSize)
+			db.SetMaxIdleConns(PoolSize)
+			db.SetConnMaxIdleTime(5 * time.Minute)
+		}
 	case SQLite:
 		db, err = sqlx.Open("sqlite", sqliteDSN(dsn))
 		if err == nil {
@@ -70,6 +78,35 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("store: connect to %s: %w", driver, err)
 	}
 	return s, nil
+}
+
+// PoolSize is the number of PostgreSQL connections for queries; mailbox
+// leases hold connections of their own on top (ReserveConns).
+var PoolSize = max(4, 2*runtime.NumCPU())
+
+// ReserveConns widens the PostgreSQL pool by n connections for holders
+// that keep one for long, such as mailbox leases. SQLite's single
+// connection is left alone.
+func (s *Store) ReserveConns(n int) {
+	if s.dialect == Postgres {
+		s.db.SetMaxOpenConns(PoolSize + n)
+		s.db.SetMaxIdleConns(PoolSize + n)
+	}
+}
+
+// postgresDSN turns on lib/pq's binary parameters unless the DSN says
+// otherwise: each query then takes one round trip instead of two.
+func postgresDSN(dsn string) string {
+	if strings.Contains(dsn, "binary_parameters") {
+		return dsn
+	}
+	if strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://") {
+		if strings.Contains(dsn, "?") {
+			return dsn + "&binary_parameters=yes"
+		}
+		return dsn + "?binary_parameters=yes"
+	}
+	return dsn + " binary_parameters=yes"
 }
 
 func sqliteDSN(dsn string) string {

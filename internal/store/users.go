@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -87,11 +88,62 @@ func (s *Store) CreateUser(ctx context.Context, slug string, u domain.User, acto
 func (s *Store) User(ctx context.Context, slug, username string) (domain.User, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	org, err := s.orgBySlug(ctx, s.db, slug, "")
-	if err != nil {
-		return domain.User{}, err
+	_, u, err := s.userInOrg(ctx, s.db, slug, username, "")
+	return u, err
+}
+
+// userOrgRow is a user with its org, read in one query.
+type userOrgRow struct {
+	userRow
+	Org orgRow `db:"org"`
+}
+
+// selectUserInOrg reads a user and its org by slug and username: one round
+// trip on the paths every API read and change takes. A miss looks again,
+// to say which of the two is missing.
+var selectUserInOrg = `SELECT ` + qualified("u", userColumns, "") + `, ` + qualified("o", orgColumns, "org.") + `
+	FROM users u JOIN orgs o ON o.id = u.org_id WHERE o.slug = ? AND u.username = ?`
+
+// userInOrg reads a user and its org; suffix may lock the user's row (the
+// org's row is never locked, so that changes to one org's users do not
+// queue behind each other).
+func (s *Store) userInOrg(ctx context.Context, q queryer, slug, username, suffix string) (domain.Org, domain.User, error) {
+	var r userOrgRow
+	err := sqlx.GetContext(ctx, q, &r, q.Rebind(selectUserInOrg+suffix), slug, username)
+	if errors.Is(err, sql.ErrNoRows) {
+		if _, err := s.orgBySlug(ctx, q, slug, ""); err != nil {
+			return domain.Org{}, domain.User{}, err
+		}
+		return domain.Org{}, domain.User{}, domain.Errorf(domain.CodeNotFound, "user %q not found", username)
 	}
-	return s.userByName(ctx, s.db, org.ID, username, "")
+	if err != nil {
+		return domain.Org{}, domain.User{}, fmt.Errorf("store: user %q: %w", username, err)
+	}
+	return r.Org.org(), r.user(), nil
+}
+
+// forUpdateOfUser is forUpdate for selectUserInOrg: it locks the user's
+// row only.
+func (s *Store) forUpdateOfUser() string {
+	if s.dialect == Postgres {
+		return " FOR UPDATE OF u"
+	}
+	return ""
+}
+
+// qualified prefixes each of a column list's columns with a table alias
+// and, when prefix is set, names it prefix+column, for sqlx's nested
+// structs.
+func qualified(alias, columns, prefix string) string {
+	cols := strings.Split(columns, ",")
+	for i, c := range cols {
+		c = strings.TrimSpace(c)
+		cols[i] = alias + "." + c
+		if prefix != "" {
+			cols[i] += ` AS "` + prefix + c + `"`
+		}
+	}
+	return strings.Join(cols, ", ")
 }
 
 func (s *Store) userByName(ctx context.Context, q queryer, orgID int64, username, suffix string) (domain.User, error) {
@@ -184,13 +236,11 @@ func (s *Store) changeUser(ctx context.Context, slug, username string,
 	change func(org domain.Org, u *domain.User, now time.Time) (*domain.AuditEntry, error)) (domain.User, error) {
 	var u domain.User
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		org, err := s.orgBySlug(ctx, tx, slug, "")
+		org, user, err := s.userInOrg(ctx, tx, slug, username, s.forUpdateOfUser())
 		if err != nil {
 			return err
 		}
-		if u, err = s.userByName(ctx, tx, org.ID, username, s.forUpdate()); err != nil {
-			return err
-		}
+		u = user
 		entry, err := change(org, &u, s.now())
 		if err != nil {
 			return err
@@ -245,9 +295,20 @@ func (s *Store) SetPassword(ctx context.Context, slug, username, hash, actor, so
 // has already made, under the org's policy and returns its result. Host
 // applications report failures through it with passwordOK false.
 func (s *Store) RecordLogin(ctx context.Context, slug, username string, passwordOK bool, source string) (domain.LoginResult, error) {
-	var result domain.LoginResult
-	_, err := s.changeUser(ctx, slug, username, func(org domain.Org, u *domain.User, now time.Time) (*domain.AuditEntry, error) {
-		var lockedNow bool
+	_, result, _, err := s.recordLogin(ctx, slug, username, passwordOK, source)
+	return result, err
+}
+
+// RecordFailedLogin applies a failed login reported by the host
+// application and returns the user as it stands after it, the result
+// (invalid, or locked when the user was already locked and the failure did
+// not count) and whether this failure locked the user.
+func (s *Store) RecordFailedLogin(ctx context.Context, slug, username, source string) (domain.User, domain.LoginResult, bool, error) {
+	return s.recordLogin(ctx, slug, username, false, source)
+}
+
+func (s *Store) recordLogin(ctx context.Context, slug, username string, passwordOK bool, source string) (u domain.User, result domain.LoginResult, lockedNow bool, err error) {
+	u, err = s.changeUser(ctx, slug, username, func(org domain.Org, u *domain.User, now time.Time) (*domain.AuditEntry, error) {
 		result, lockedNow = u.RecordLogin(org.Policy, passwordOK, now)
 		if !lockedNow {
 			return nil, nil
@@ -255,7 +316,7 @@ func (s *Store) RecordLogin(ctx context.Context, slug, username string, password
 		return &domain.AuditEntry{Actor: domain.ActorSystem, Action: domain.ActionAutoLock, Source: source,
 			Note: fmt.Sprintf("%d failed logins", u.FailedLogins)}, nil
 	})
-	return result, err
+	return u, result, lockedNow, err
 }
 
 // ResetFailedLogins unlocks every user of the org whose lock is for failed
