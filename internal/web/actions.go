@@ -1,0 +1,133 @@
+package web
+
+import (
+	"context"
+
+	"github.com/unlockd/unlockd/internal/domain"
+	"github.com/unlockd/unlockd/internal/password"
+	"github.com/unlockd/unlockd/internal/store"
+)
+
+// The actions below are what the API and the UI both do. Each checks that
+// the principal may see the org, then calls one store service, which owns
+// the transaction, the audit entry and any mail.
+
+// approve approves a queued request within the principal's scope.
+func (s *Server) approve(ctx context.Context, p Principal, id int64) (store.Request, error) {
+	if err := p.Allow(domain.RoleStaff, domain.RoleAdmin); err != nil {
+		return store.Request{}, err
+	}
+	r, err := s.Store.ApproveRequest(ctx, id, p.Scope(), p.Actor, source(ctx), s.Answer)
+	if err == nil {
+		s.wake()
+		s.unlocked("review", 1)
+	}
+	return r, err
+}
+
+// reject declines a queued request within the principal's scope.
+func (s *Server) reject(ctx context.Context, p Principal, id int64, note string) (store.Request, error) {
+	if err := p.Allow(domain.RoleStaff, domain.RoleAdmin); err != nil {
+		return store.Request{}, err
+	}
+	if err := checkNote(note); err != nil {
+		return store.Request{}, err
+	}
+	r, err := s.Store.RejectRequest(ctx, id, p.Scope(), note, p.Actor, source(ctx), s.Answer)
+	if err == nil {
+		s.wake()
+	}
+	return r, err
+}
+
+// unlock unlocks one user.
+func (s *Server) unlock(ctx context.Context, p Principal, org, username string) (domain.User, error) {
+	if err := s.manage(p, org); err != nil {
+		return domain.User{}, err
+	}
+	u, err := s.Store.UnlockUser(ctx, org, username, p.Actor, source(ctx))
+	if err == nil {
+		s.unlocked("http", 1)
+	}
+	return u, err
+}
+
+// lock locks one user deliberately, with a note.
+func (s *Server) lock(ctx context.Context, p Principal, org, username, note string) (domain.User, error) {
+	if err := s.manage(p, org); err != nil {
+		return domain.User{}, err
+	}
+	if err := checkNote(note); err != nil {
+		return domain.User{}, err
+	}
+	return s.Store.LockUser(ctx, org, username, note, p.Actor, source(ctx))
+}
+
+// resetFailedLogins unlocks every failed-login lock of the org.
+func (s *Server) resetFailedLogins(ctx context.Context, p Principal, org string) ([]string, error) {
+	if err := s.manage(p, org); err != nil {
+		return nil, err
+	}
+	names, err := s.Store.ResetFailedLogins(ctx, org, p.Actor, source(ctx))
+	if err == nil {
+		s.unlocked("http", len(names))
+	}
+	return names, err
+}
+
+// setPassword sets a user's password: pw when given (it must pass
+// password.Check), otherwise a generated one, which is returned to be shown
+// once. Passwords never appear in logs or audit entries.
+func (s *Server) setPassword(ctx context.Context, p Principal, org, username, pw string) (generated string, err error) {
+	if err := s.manage(p, org); err != nil {
+		return "", err
+	}
+	generate := pw == ""
+	if generate {
+		pw = password.Generate()
+	} else if err := password.Check(pw); err != nil {
+		return "", domain.Errorf(codeUnprocessable, "%s", err.Error())
+	}
+	hash, err := password.Hash(pw, password.Default)
+	if err != nil {
+		return "", err
+	}
+	if err := s.Store.SetPassword(ctx, org, username, hash, p.Actor, source(ctx)); err != nil {
+		return "", err
+	}
+	if generate {
+		return pw, nil
+	}
+	return "", nil
+}
+
+// manage checks the principal may change the org's users: staff and the
+// org's admins.
+func (s *Server) manage(p Principal, org string) error {
+	if err := p.Org(org); err != nil {
+		return err
+	}
+	return p.Allow(domain.RoleStaff, domain.RoleAdmin)
+}
+
+// maxNote bounds notes on locks and rejections.
+const maxNote = 1000
+
+func checkNote(note string) error {
+	if len(note) > maxNote {
+		return domain.Errorf(domain.CodeInvalid, "note is longer than %d bytes", maxNote)
+	}
+	return nil
+}
+
+func (s *Server) unlocked(channel string, n int) {
+	if s.Unlocked != nil && n > 0 {
+		s.Unlocked(channel, n)
+	}
+}
+
+func (s *Server) wake() {
+	if s.Wake != nil {
+		s.Wake()
+	}
+}

@@ -1,0 +1,136 @@
+package web
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/unlockd/unlockd/internal/domain"
+)
+
+// The JSON API (SPEC §8). Every route is one line of apiTable and one
+// handler in its own api_*.go file. A request passes these checks, in this
+// order, and the first that fails answers:
+//
+//  1. Authentication (auth_token.go): no token, a malformed, unknown or
+//     revoked one → 401 with WWW-Authenticate: Bearer.
+//  2. Org visibility, for routes with {org} in the path: a principal bound
+//     to another org → 404, exactly like a missing org (Principal.Org).
+//     This comes before the role check, so an admin or service token
+//     learns nothing about other orgs, not even that one exists: it never
+//     sees 403 for another org's path.
+//  3. Role: a principal whose role may not use the route → 403. For a route
+//     with {org} that happens only on the principal's own org (see 2), so
+//     403 says nothing about any other org; for a route without {org}
+//     (orgs, requests, audit) the role check does not depend on the
+//     request's target at all.
+//  4. Input (api_input.go): the path's names and query parameters, then the
+//     body (413, 415, 400). Nothing is written before input passes.
+//  5. The handler. Objects of other orgs reached without {org} in the path
+//     (a request id, ?org= on the audit log) are looked up within the
+//     principal's scope, so they answer 404 too.
+//
+// Roles: staff may use everything; an admin everything on its own org
+// except creating or listing orgs; a service token only authenticate and
+// failed-logins, on its own org.
+
+// apiHandler serves one API route for an authorised principal. An error it
+// returns is answered with the error shape; nothing may have been written
+// then.
+type apiHandler func(w http.ResponseWriter, r *http.Request, p Principal) error
+
+// apiRoute is one endpoint: its ServeMux pattern, the roles that may use it
+// and its handler.
+type apiRoute struct {
+	pattern string
+	roles   []domain.Role
+	handle  apiHandler
+}
+
+// apiTable lists every API route.
+func (s *Server) apiTable() []apiRoute {
+	staff := []domain.Role{domain.RoleStaff}
+	managers := []domain.Role{domain.RoleStaff, domain.RoleAdmin}
+	hosts := []domain.Role{domain.RoleStaff, domain.RoleService}
+	const org = "/api/v1/orgs/{org}"
+	const user = org + "/users/{username}"
+	return []apiRoute{
+		{"GET /api/v1/orgs", staff, s.apiOrgs},
+		{"POST /api/v1/orgs", staff, s.apiOrgCreate},
+		{"GET " + org, managers, s.apiOrg},
+		{"PATCH " + org, managers, s.apiOrgUpdate},
+		{"GET " + org + "/contacts", managers, s.apiContacts},
+		{"POST " + org + "/contacts", managers, s.apiContactAdd},
+		{"DELETE " + org + "/contacts/{email}", managers, s.apiContactRemove},
+		{"GET " + org + "/users", managers, s.apiUsers},
+		{"POST " + org + "/users", managers, s.apiUserCreate},
+		{"POST " + org + "/users/reset-failed-logins", managers, s.apiResetFailedLogins},
+		{"GET " + user, managers, s.apiUser},
+		{"POST " + user + "/lock", managers, s.apiUserLock},
+		{"POST " + user + "/unlock", managers, s.apiUserUnlock},
+		{"POST " + user + "/password", managers, s.apiUserPassword},
+		{"POST " + user + "/failed-logins", hosts, s.apiFailedLogins},
+		{"POST " + org + "/authenticate", hosts, s.apiAuthenticate},
+		{"GET /api/v1/requests", managers, s.apiRequests},
+		{"GET /api/v1/requests/{id}", managers, s.apiRequest},
+		{"POST /api/v1/requests/{id}/approve", managers, s.apiRequestApprove},
+		{"POST /api/v1/requests/{id}/reject", managers, s.apiRequestReject},
+		{"GET /api/v1/audit", managers, s.apiAudit},
+	}
+}
+
+// apiRoutes registers the JSON API under /api/v1, and a catch-all that
+// answers unknown API paths and methods with the error shape.
+func (s *Server) apiRoutes(mux *http.ServeMux) {
+	for _, rt := range s.apiTable() {
+		mux.Handle(rt.pattern, s.requireToken(s.apiServe(rt)))
+	}
+	// One catch-all per method: a method-less "/api/v1/" would conflict
+	// with a UI pattern such as "GET /".
+	for _, m := range apiMethods {
+		mux.HandleFunc(m+" "+apiPrefix, s.apiUnknown)
+	}
+}
+
+const apiPrefix = "/api/v1/"
+
+// apiMethods are the methods the API's catch-all answers for.
+var apiMethods = []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete}
+
+// apiServe applies checks 2 and 3 of the rule above, then the handler.
+func (s *Server) apiServe(rt apiRoute) http.Handler {
+	orgScoped := strings.Contains(rt.pattern, "{org}")
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		p, _ := principal(r.Context())
+		err := p.Allow(rt.roles...)
+		if orgScoped {
+			if orgErr := p.Org(r.PathValue("org")); orgErr != nil {
+				err = orgErr
+			}
+		}
+		if err == nil {
+			err = rt.handle(w, r, p)
+		}
+		if err != nil {
+			s.writeError(w, r, err)
+		}
+	})
+}
+
+// apiUnknown answers a path under /api/v1 that no route matches: 405 with
+// Allow when the path exists for other methods, 404 otherwise.
+func (s *Server) apiUnknown(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range apiMethods {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != "" && !strings.HasSuffix(pattern, " "+apiPrefix) {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) > 0 {
+		w.Header().Set("Allow", strings.Join(allow, ", "))
+		s.writeError(w, r, domain.Errorf(codeMethod, "method %s is not allowed here", r.Method))
+		return
+	}
+	s.writeError(w, r, domain.Errorf(domain.CodeNotFound, "no API route %s", r.URL.Path))
+}

@@ -1,0 +1,69 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/unlockd/unlockd/internal/address"
+	"github.com/unlockd/unlockd/internal/domain"
+	"github.com/unlockd/unlockd/internal/password"
+)
+
+// userCreate is the body of POST /orgs/{org}/users. The password is
+// optional; without one the user cannot sign in until one is set.
+type userCreate struct {
+	Username    string `json:"username"`
+	DisplayName string `json:"display_name"`
+	Email       string `json:"email"`
+	Password    string `json:"password"`
+}
+
+// apiUserCreate adds a user to the org, active. A username taken in the org
+// is a conflict.
+func (s *Server) apiUserCreate(w http.ResponseWriter, r *http.Request, p Principal) error {
+	slug, err := orgParam(r)
+	if err != nil {
+		return err
+	}
+	var in userCreate
+	if err := readJSONBody(r, &in, false); err != nil {
+		return err
+	}
+	u, err := in.user()
+	if err != nil {
+		return err
+	}
+	if u, err = s.Store.CreateUser(r.Context(), slug, u, p.Actor, source(r.Context())); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, toUserJSON(slug, u, s.Now()))
+	return nil
+}
+
+// user validates the body and hashes the password, if one is given.
+func (in userCreate) user() (domain.User, error) {
+	u := domain.User{Username: in.Username, DisplayName: in.DisplayName}
+	if err := domain.ValidateUsername(in.Username); err != nil {
+		return u, err
+	}
+	if err := checkLength("display_name", in.DisplayName, maxNameBytes); err != nil {
+		return u, err
+	}
+	if in.Email != "" {
+		email, err := address.Normalize(in.Email)
+		if err != nil || len(in.Email) > maxEmailBytes {
+			return u, domain.Errorf(domain.CodeInvalid, "email is not a valid address")
+		}
+		u.Email = email
+	}
+	if in.Password != "" {
+		if err := password.Check(in.Password); err != nil {
+			return u, domain.Errorf(codeUnprocessable, "%s", err.Error())
+		}
+		hash, err := password.Hash(in.Password, password.Default)
+		if err != nil {
+			return u, err
+		}
+		u.PasswordHash = hash
+	}
+	return u, nil
+}

@@ -1,0 +1,63 @@
+package web
+
+import (
+	"net/http"
+
+	"github.com/unlockd/unlockd/internal/domain"
+	"github.com/unlockd/unlockd/internal/store"
+)
+
+// apiUsers lists the org's users by username: ?status=locked|active,
+// ?reason=failed_logins|admin (locked users with that reason).
+func (s *Server) apiUsers(w http.ResponseWriter, r *http.Request, _ Principal) error {
+	slug, err := orgParam(r)
+	if err != nil {
+		return err
+	}
+	if err := checkListQuery(r, "status", "reason", "limit", "cursor"); err != nil {
+		return err
+	}
+	f, err := userFilter(r)
+	if err != nil {
+		return err
+	}
+	pg, err := readListPage(r, cursorUsers)
+	if err != nil {
+		return err
+	}
+	f.AfterUsername, f.Limit = pg.after, pg.limit
+	users, err := s.Store.ListUsers(r.Context(), slug, f)
+	if err != nil {
+		return err
+	}
+	now := s.Now()
+	views := make([]userJSON, len(users))
+	for i, u := range users {
+		views[i] = toUserJSON(slug, u, now)
+	}
+	return writeListJSON(w, pg, views, func(u userJSON) string { return u.Username })
+}
+
+// userFilter reads ?status= and ?reason=; a reason implies status locked.
+func userFilter(r *http.Request) (store.UserFilter, error) {
+	var f store.UserFilter
+	q := r.URL.Query()
+	if q.Has("status") {
+		st, err := domain.ParseStatus(q.Get("status"))
+		if err != nil {
+			return f, err
+		}
+		f.Status = st
+	}
+	if q.Has("reason") {
+		reason, err := domain.ParseLockReason(q.Get("reason"))
+		if err != nil {
+			return f, err
+		}
+		if f.Status == domain.StatusActive {
+			return f, domain.Errorf(domain.CodeInvalid, "reason applies to locked users only")
+		}
+		f.Status, f.Reason = domain.StatusLocked, reason
+	}
+	return f, nil
+}

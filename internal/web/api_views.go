@@ -1,0 +1,156 @@
+package web
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/unlockd/unlockd/internal/config"
+	"github.com/unlockd/unlockd/internal/domain"
+	"github.com/unlockd/unlockd/internal/store"
+)
+
+// The JSON shapes the API answers with. Times are RFC 3339 in UTC; a time
+// that is not set is left out. Password hashes never leave the store.
+
+// orgJSON is an organisation and its security policy (SPEC §2).
+type orgJSON struct {
+	Slug               string       `json:"slug"`
+	Name               string       `json:"name"`
+	MaxFailedLogins    int          `json:"max_failed_logins"`
+	LockoutDuration    jsonDuration `json:"lockout_duration"`
+	FailureWindow      jsonDuration `json:"failure_window"`
+	AutoUnlock         bool         `json:"auto_unlock"`
+	MaxRequestsPerHour int          `json:"max_requests_per_hour"`
+}
+
+func toOrgJSON(o domain.Org) orgJSON {
+	p := o.Policy
+	return orgJSON{Slug: o.Slug, Name: o.Name, MaxFailedLogins: p.MaxFailedLogins,
+		LockoutDuration: jsonDuration(p.LockoutDuration), FailureWindow: jsonDuration(p.FailureWindow),
+		AutoUnlock: p.AutoUnlock, MaxRequestsPerHour: p.MaxRequestsPerHour}
+}
+
+// contactJSON is an authorised contact.
+type contactJSON struct {
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+func toContactJSON(c domain.Contact) contactJSON { return contactJSON{Email: c.Email, Name: c.Name} }
+
+// userJSON is a user and, while locked, its lock.
+type userJSON struct {
+	Org          string        `json:"org"`
+	Username     string        `json:"username"`
+	DisplayName  string        `json:"display_name"`
+	Email        string        `json:"email"`
+	Status       domain.Status `json:"status"`
+	Lock         *lockJSON     `json:"lock"`
+	FailedLogins int           `json:"failed_logins"`
+	LastFailedAt *time.Time    `json:"last_failed_at,omitempty"`
+	HasPassword  bool          `json:"has_password"`
+}
+
+type lockJSON struct {
+	Reason    domain.LockReason `json:"reason"`
+	At        time.Time         `json:"at"`
+	By        string            `json:"by"`
+	Note      string            `json:"note"`
+	ExpiresAt *time.Time        `json:"expires_at,omitempty"`
+}
+
+// toUserJSON shows u as it stands at now: an expired temporary lock is no
+// lock.
+func toUserJSON(org string, u domain.User, now time.Time) userJSON {
+	v := userJSON{Org: org, Username: u.Username, DisplayName: u.DisplayName, Email: u.Email,
+		Status: u.Status(now), FailedLogins: u.FailedLogins, LastFailedAt: optTime(u.LastFailedAt),
+		HasPassword: u.PasswordHash != ""}
+	if u.LockedAt(now) {
+		l := u.Lock
+		v.Lock = &lockJSON{Reason: l.Reason, At: l.At, By: l.By, Note: l.Note, ExpiresAt: optTime(l.Expires)}
+	}
+	return v
+}
+
+// requestJSON is one requested username with the evidence a reviewer
+// needs.
+type requestJSON struct {
+	ID               int64              `json:"id"`
+	Org              string             `json:"org"`
+	Username         string             `json:"username"`
+	State            domain.ItemState   `json:"state"`
+	Reason           domain.QueueReason `json:"reason,omitempty"`
+	UnverifiedSender bool               `json:"unverified_sender"`
+	Sender           string             `json:"sender"`
+	Contact          string             `json:"contact,omitempty"`
+	Authenticated    bool               `json:"authenticated"`
+	AuthReason       string             `json:"auth_reason"`
+	Subject          string             `json:"subject"`
+	MessageID        string             `json:"message_id"`
+	Mailbox          string             `json:"mailbox"`
+	ReceivedAt       *time.Time         `json:"received_at,omitempty"`
+	CreatedAt        time.Time          `json:"created_at"`
+	DecidedBy        string             `json:"decided_by,omitempty"`
+	DecidedAt        *time.Time         `json:"decided_at,omitempty"`
+	Note             string             `json:"note,omitempty"`
+}
+
+func toRequestJSON(r store.Request) requestJSON {
+	return requestJSON{ID: r.ID, Org: r.OrgSlug, Username: r.Username, State: r.State, Reason: r.Reason,
+		UnverifiedSender: r.UnverifiedSender, Sender: r.Sender, Contact: r.ContactEmail,
+		Authenticated: r.Authenticated, AuthReason: r.AuthReason, Subject: r.Subject, MessageID: r.MessageID,
+		Mailbox: r.Mailbox, ReceivedAt: optTime(r.ReceivedAt), CreatedAt: r.CreatedAt,
+		DecidedBy: r.DecidedBy, DecidedAt: optTime(r.DecidedAt), Note: r.Note}
+}
+
+// auditJSON is one audit entry.
+type auditJSON struct {
+	ID     int64         `json:"id"`
+	Org    string        `json:"org,omitempty"`
+	Actor  string        `json:"actor"`
+	Action domain.Action `json:"action"`
+	Target string        `json:"target"`
+	Source string        `json:"source"`
+	Note   string        `json:"note,omitempty"`
+	At     time.Time     `json:"at"`
+}
+
+func toAuditJSON(a store.AuditRecord) auditJSON {
+	return auditJSON{ID: a.ID, Org: a.OrgSlug, Actor: a.Actor, Action: a.Action, Target: a.Target,
+		Source: a.Source, Note: a.Note, At: a.At}
+}
+
+func optTime(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	t = t.UTC()
+	return &t
+}
+
+// jsonDuration is a policy duration in JSON: text as in the configuration file
+// ("30m", "12h", "7d", "0s"), whole seconds only, since that is what the
+// store keeps.
+type jsonDuration time.Duration
+
+// MarshalJSON writes d as configuration-file text.
+func (d jsonDuration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(config.Duration(d).String())
+}
+
+// UnmarshalJSON reads duration text.
+func (d *jsonDuration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		return domain.Errorf(domain.CodeInvalid, "a duration must be a string such as \"30m\", \"12h\" or \"7d\"")
+	}
+	v, err := config.ParseDuration(s)
+	if err != nil {
+		return domain.Errorf(domain.CodeInvalid, "%s", err.Error())
+	}
+	if v%time.Second != 0 {
+		return domain.Errorf(domain.CodeInvalid, "duration %q must be whole seconds", s)
+	}
+	*d = jsonDuration(v)
+	return nil
+}

@@ -1,0 +1,155 @@
+package web_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+// chromiumPath is where Debian's chromium package puts the browser.
+const chromiumPath = "/usr/bin/chromium"
+
+// EnvScreenshotDir names a folder that keeps the browser test's
+// screenshots; without it they go to the test's temporary folder.
+const envScreenshotDir = "UNLOCKD_SCREENSHOT_DIR"
+
+// newChromium starts headless chromium for the test. Without it the test
+// is skipped, except in CI (CI set), where it fails.
+func newChromium(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("the browser test needs %s in CI: %v", chromiumPath, err)
+		}
+		t.Skipf("browser test skipped: %s is missing (apt-get install chromium)", chromiumPath)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(chromiumPath),
+		chromedp.WindowSize(1280, 900))
+	if os.Geteuid() == 0 {
+		opts = append(opts, chromedp.NoSandbox) // chromium refuses to run as root with its sandbox
+	}
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelTab := chromedp.NewContext(alloc, chromedp.WithLogf(t.Logf))
+	t.Cleanup(cancelTab)
+	ctx, cancel := context.WithTimeout(ctx, 90*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// TestBrowser drives the UI in a real browser: staff approve the queued
+// request and see the user unlocked; an admin of another org sees neither
+// the request nor the user.
+func TestBrowser(t *testing.T) {
+	ctx := newChromium(t)
+	f := newUIFixture(t)
+	base := f.Server.URL
+	open := func(path string) int64 {
+		t.Helper()
+		resp, err := chromedp.Run(ctx, chromedp.NavigateResponse(base+path))
+		if err != nil {
+			t.Fatalf("open %s: %v", path, err)
+		}
+		return resp.Status
+	}
+	text := func(css string) string {
+		t.Helper()
+		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(css)))
+		if err != nil {
+			t.Fatalf("read %s: %v", css, err)
+		}
+		return s
+	}
+	submit := func(button string) {
+		t.Helper()
+		if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(button))); err != nil {
+			t.Fatalf("click %s: %v", button, err)
+		}
+	}
+	signIn := func(email string) {
+		t.Helper()
+		open("/signin")
+		if err := chromedp.Do(ctx,
+			chromedp.SetValue(chromedp.CSS(`input[name=email]`), email),
+			chromedp.SetValue(chromedp.CSS(`input[name=password]`), uiPassword)); err != nil {
+			t.Fatal(err)
+		}
+		submit(`form[action="/signin"] button`)
+		if got := text("header.top"); !strings.Contains(got, email) {
+			t.Fatalf("after signing in as %s the header reads %q", email, got)
+		}
+	}
+
+	signIn(uiStaff)
+	if got := text("main"); !strings.Contains(got, "Request #") || !strings.Contains(got, "it@acme.example") {
+		t.Fatalf("the queue does not show the request:\n%s", got)
+	}
+	shot := screenshot(t, ctx, "queue.png")
+
+	approve := fmt.Sprintf(`form[action="/requests/%d/approve"] button`, f.Request)
+	submit(approve)
+	if got := text(".flash"); !strings.Contains(got, "alice is unlocked") {
+		t.Fatalf("after approving, the flash reads %q", got)
+	}
+	if status := open("/orgs/acme/users/alice"); status != 200 {
+		t.Fatalf("alice's page: status %d", status)
+	}
+	if got := text("main .pagehead h2"); !strings.Contains(got, "active") {
+		t.Fatalf("alice's page reads %q, want her active", got)
+	}
+	screenshot(t, ctx, "user.png")
+	submit(`form.signout button`)
+	if got := text("main"); !strings.Contains(got, "You are signed out.") {
+		t.Fatalf("after signing out the page reads %q", got)
+	}
+
+	signIn(uiAdminGlobex)
+	if got := text("main"); strings.Contains(got, "alice") || strings.Contains(got, "acme") {
+		t.Fatalf("globex's admin sees acme in the queue:\n%s", got)
+	}
+	for _, path := range []string{fmt.Sprintf("/requests/%d", f.Request), "/orgs/acme/users/alice", "/orgs/acme"} {
+		if status := open(path); status != 404 {
+			t.Errorf("%s as globex's admin: status %d, want 404", path, status)
+		}
+		if got := text("main h1"); !strings.Contains(got, "404") {
+			t.Errorf("%s as globex's admin reads %q, want the 404 page", path, got)
+		}
+	}
+	t.Logf("queue screenshot: %s", shot)
+}
+
+// screenshot saves a full-page PNG of the current page and checks it is
+// one.
+func screenshot(t *testing.T, ctx context.Context, name string) string {
+	t.Helper()
+	dir := os.Getenv(envScreenshotDir)
+	if dir == "" {
+		dir = t.TempDir()
+	} else if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	cfg, err := png.DecodeConfig(bytes.NewReader(buf))
+	if err != nil || cfg.Width == 0 || cfg.Height == 0 {
+		t.Fatalf("screenshot %s is not a PNG (%d bytes): %v", name, len(buf), err)
+	}
+	path := filepath.Join(dir, name)
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Size() == 0 {
+		t.Fatalf("screenshot %s: %v, %v", path, fi, err)
+	}
+	return path
+}

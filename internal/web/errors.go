@@ -1,0 +1,75 @@
+package web
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+
+	"github.com/unlockd/unlockd/internal/domain"
+)
+
+// Codes the HTTP layer adds to the domain's.
+const (
+	codeUnauthorized  domain.Code = "unauthorized"
+	codeUnprocessable domain.Code = "unprocessable"
+	// The API's strict input rules (api_input.go) and its catch-all route.
+	codeTooLarge        domain.Code = "too_large"
+	codeUnsupportedType domain.Code = "unsupported_media_type"
+	codeMethod          domain.Code = "method_not_allowed"
+)
+
+// status maps an error code to its HTTP status: the one place that does.
+func status(c domain.Code) int {
+	switch c {
+	case domain.CodeInvalid:
+		return http.StatusBadRequest
+	case codeUnauthorized:
+		return http.StatusUnauthorized
+	case domain.CodeForbidden:
+		return http.StatusForbidden
+	case domain.CodeNotFound:
+		return http.StatusNotFound
+	case domain.CodeConflict:
+		return http.StatusConflict
+	case codeUnprocessable:
+		return http.StatusUnprocessableEntity
+	case domain.CodeRateLimit:
+		return http.StatusTooManyRequests
+	case codeTooLarge:
+		return http.StatusRequestEntityTooLarge
+	case codeUnsupportedType:
+		return http.StatusUnsupportedMediaType
+	case codeMethod:
+		return http.StatusMethodNotAllowed
+	}
+	return http.StatusInternalServerError
+}
+
+// errorBody is the error shape of SPEC §8.
+type errorBody struct {
+	Error struct {
+		Code    domain.Code `json:"code"`
+		Message string      `json:"message"`
+	} `json:"error"`
+}
+
+// writeError answers with the error shape. Internal errors are logged with
+// their detail and answered with a generic message.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := domain.ErrorCode(err)
+	if code == domain.CodeInternal {
+		s.Log.Error("http request failed", "method", r.Method, "path", r.URL.Path,
+			"request_id", source(r.Context()), slog.Any("error", err))
+	}
+	var body errorBody
+	body.Error.Code, body.Error.Message = code, domain.ErrorMessage(err)
+	writeJSON(w, status(code), body)
+}
+
+// writeJSON answers with v as JSON.
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(v)
+}
