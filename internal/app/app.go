@@ -61,6 +61,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	if opts.SweepInterval <= 0 {
 		opts.SweepInterval = time.Minute
 	}
+	st.ReserveConns(len(cfg.Mailboxes)) // each mailbox lease holds one
 	a := &App{cfg: cfg, opts: opts, log: log, Store: st, states: map[string]mailboxState{}}
 	a.metrics = metrics.New(st.Stats, log)
 	if err := a.build(ctx); err != nil {

@@ -15,7 +15,9 @@ import (
 	"github.com/unlockd/unlockd/internal/config"
 	"github.com/unlockd/unlockd/internal/domain"
 	"github.com/unlockd/unlockd/internal/mailtest"
+	"github.com/unlockd/unlockd/internal/password"
 	"github.com/unlockd/unlockd/internal/senderauth/senderauthtest"
+	"github.com/unlockd/unlockd/internal/store"
 	"github.com/unlockd/unlockd/internal/storetest"
 )
 
@@ -82,6 +84,23 @@ func TestServeEndToEnd(t *testing.T) {
 			if err := json.Unmarshal([]byte(body), &ready); err != nil || code != http.StatusOK || ready.Store != "ok" ||
 				!strings.HasPrefix(ready.Mailboxes["support"], "connected") {
 				t.Errorf("/readyz = %d %s (%v)", code, body, err)
+			}
+
+			// The API answers through the same server, with the user's new state.
+			token, hash := password.NewToken()
+			if _, err := a.Store.CreateToken(ctx, store.Token{Name: "e2e", Role: domain.RoleStaff}, hash, "test", "cli"); err != nil {
+				t.Fatal(err)
+			}
+			req, _ := http.NewRequest(http.MethodGet, "http://"+a.Addr()+"/api/v1/orgs/acme/users/jsmith", nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			apiBody, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(apiBody), `"status":"active"`) {
+				t.Errorf("GET user through the API = %d %s, want 200 and active", resp.StatusCode, apiBody)
 			}
 
 			code, body = get(t, a, "/metrics")

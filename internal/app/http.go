@@ -7,14 +7,26 @@ import (
 
 	"github.com/unlockd/unlockd/internal/intake"
 	"github.com/unlockd/unlockd/internal/store"
+	"github.com/unlockd/unlockd/internal/web"
 )
 
-// handler routes the operational endpoints.
+// handler routes the operational endpoints and hands everything else to
+// the API and UI.
 func (a *App) handler() (http.Handler, error) {
+	var wake func()
+	if a.worker != nil {
+		wake = a.worker.Wake
+	}
+	site, err := web.New(web.Config{Store: a.Store, Answer: a.answerRenderer(), Wake: wake, Log: a.log.With("component", "http"),
+		PublicURL: a.cfg.HTTP.PublicURL, Unlocked: a.metrics.Unlocked})
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", a.readyz)
 	mux.Handle("GET /metrics", a.metrics.Handler())
+	mux.Handle("/", site)
 	return mux, nil
 }
 
