@@ -161,14 +161,14 @@ func (s *Store) request(ctx context.Context, q queryer, id int64, orgSlug string
 	return r.request(), nil
 }
 
-// ApproveRequest unlocks the user of a pending request and marks it applied,
-// writes the audit entries and queues the "approved" answer, in one
-// transaction. orgSlug scopes the lookup as in Request. A request that is no
+// ApproveRequest unlocks the user of a pending request and marks it applied
+// with the reviewer's note (may be empty), writes the audit entries and
+// queues the "approved" answer, in one transaction. orgSlug scopes the lookup as in Request. A request that is no
 // longer pending is a conflict, so approving twice unlocks once. A user
 // already unlocked meanwhile is not unlocked again; the request still
 // closes as applied.
-func (s *Store) ApproveRequest(ctx context.Context, id int64, orgSlug, actor, source string, render FollowUpRenderer) (Request, error) {
-	return s.resolve(ctx, id, orgSlug, domain.ItemApplied, FollowUpApproved, "", actor, source, render)
+func (s *Store) ApproveRequest(ctx context.Context, id int64, orgSlug, note, actor, source string, render FollowUpRenderer) (Request, error) {
+	return s.resolve(ctx, id, orgSlug, domain.ItemApplied, FollowUpApproved, note, actor, source, render)
 }
 
 // RejectRequest marks a pending request rejected with the reviewer's note,

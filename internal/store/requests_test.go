@@ -78,7 +78,7 @@ func TestApproveRequestUnlocksOnceAndAnswersOnRecord(t *testing.T) {
 		var a answers
 		before := auditCount(t, s)
 
-		r, err := s.ApproveRequest(ctx, id, "acme", "operator:ann@acme.example", "http:1", a.render)
+		r, err := s.ApproveRequest(ctx, id, "acme", "", "operator:ann@acme.example", "http:1", a.render)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +95,7 @@ func TestApproveRequestUnlocksOnceAndAnswersOnRecord(t *testing.T) {
 		}
 		queued := len(replies(t, s))
 
-		_, err = s.ApproveRequest(ctx, id, "acme", "operator:bob@acme.example", "http:2", a.render)
+		_, err = s.ApproveRequest(ctx, id, "acme", "", "operator:bob@acme.example", "http:2", a.render)
 		if !errors.Is(err, domain.ErrConflict) {
 			t.Errorf("second approval: %v, want a conflict", err)
 		}
@@ -113,7 +113,7 @@ func TestConcurrentApprovalsUnlockOnce(t *testing.T) {
 		var wg sync.WaitGroup
 		for i := range 8 {
 			wg.Go(func() {
-				_, err := s.ApproveRequest(ctx, id, "", fmt.Sprintf("operator:%d@x.example", i), "http", a.render)
+				_, err := s.ApproveRequest(ctx, id, "", "", fmt.Sprintf("operator:%d@x.example", i), "http", a.render)
 				switch {
 				case err == nil:
 					ok.Add(1)
@@ -147,7 +147,7 @@ func TestRejectRequestKeepsLockAndSendsNote(t *testing.T) {
 		if len(a.got) != 1 || a.got[0].Kind != store.FollowUpDeclined || a.got[0].Note != "call the desk first" {
 			t.Errorf("answers = %+v, want one declined answer with the note", a.got)
 		}
-		if _, err := s.ApproveRequest(ctx, id, "", "token:staff", "http:2", a.render); !errors.Is(err, domain.ErrConflict) {
+		if _, err := s.ApproveRequest(ctx, id, "", "", "token:staff", "http:2", a.render); !errors.Is(err, domain.ErrConflict) {
 			t.Errorf("approving a rejected request: %v, want a conflict", err)
 		}
 		wantLocked(t, s, "acme", "jsmith", domain.LockFailedLogins)
@@ -162,7 +162,7 @@ func TestRequestOfAnotherOrgIsNotFound(t *testing.T) {
 		if _, err := s.Request(ctx, id, "globex"); !errors.Is(err, domain.ErrNotFound) {
 			t.Errorf("Request as globex: %v, want not found", err)
 		}
-		if _, err := s.ApproveRequest(ctx, id, "globex", "operator:x@globex.example", "http", nil); !errors.Is(err, domain.ErrNotFound) {
+		if _, err := s.ApproveRequest(ctx, id, "globex", "", "operator:x@globex.example", "http", nil); !errors.Is(err, domain.ErrNotFound) {
 			t.Errorf("ApproveRequest as globex: %v, want not found", err)
 		}
 		wantLocked(t, s, "acme", "jsmith", domain.LockFailedLogins)

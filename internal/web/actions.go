@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/unlockd/unlockd/internal/domain"
+	"github.com/unlockd/unlockd/internal/metrics"
 	"github.com/unlockd/unlockd/internal/password"
 	"github.com/unlockd/unlockd/internal/store"
 )
@@ -12,15 +13,19 @@ import (
 // the principal may see the org, then calls one store service, which owns
 // the transaction, the audit entry and any mail.
 
-// approve approves a queued request within the principal's scope.
-func (s *Server) approve(ctx context.Context, p Principal, id int64) (store.Request, error) {
+// approve approves a queued request within the principal's scope, with an
+// optional note.
+func (s *Server) approve(ctx context.Context, p Principal, id int64, note string) (store.Request, error) {
 	if err := p.Allow(domain.RoleStaff, domain.RoleAdmin); err != nil {
 		return store.Request{}, err
 	}
-	r, err := s.Store.ApproveRequest(ctx, id, p.Scope(), p.Actor, source(ctx), s.Answer)
+	if err := checkNote(note); err != nil {
+		return store.Request{}, err
+	}
+	r, err := s.Store.ApproveRequest(ctx, id, p.Scope(), note, p.Actor, source(ctx), s.Answer)
 	if err == nil {
 		s.wake()
-		s.unlocked("review", 1)
+		s.unlocked(metrics.ChannelReview, 1)
 	}
 	return r, err
 }
@@ -47,7 +52,7 @@ func (s *Server) unlock(ctx context.Context, p Principal, org, username string) 
 	}
 	u, err := s.Store.UnlockUser(ctx, org, username, p.Actor, source(ctx))
 	if err == nil {
-		s.unlocked("http", 1)
+		s.unlocked(metrics.ChannelHTTP, 1)
 	}
 	return u, err
 }
@@ -70,7 +75,7 @@ func (s *Server) resetFailedLogins(ctx context.Context, p Principal, org string)
 	}
 	names, err := s.Store.ResetFailedLogins(ctx, org, p.Actor, source(ctx))
 	if err == nil {
-		s.unlocked("http", len(names))
+		s.unlocked(metrics.ChannelHTTP, len(names))
 	}
 	return names, err
 }

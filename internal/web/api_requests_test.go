@@ -81,8 +81,8 @@ func TestAPIApproveTwiceUnlocksOnceAndAnswers(t *testing.T) {
 		path := fmt.Sprintf("/api/v1/requests/%d", id)
 
 		var r requestBody
-		f.call(t, asAdminA, "POST", path+"/approve", "").want(t, http.StatusOK, &r)
-		if r.State != "applied" || r.DecidedBy != "token:admin-a" {
+		f.call(t, asAdminA, "POST", path+"/approve", `{"note":"confirmed by phone"}`).want(t, http.StatusOK, &r)
+		if r.State != "applied" || r.DecidedBy != "token:admin-a" || r.Note != "confirmed by phone" {
 			t.Errorf("approved = %+v", r)
 		}
 		f.call(t, asStaff, "POST", path+"/approve", "{}").wantError(t, http.StatusConflict)
@@ -124,7 +124,7 @@ func TestAPIReject(t *testing.T) {
 		for _, body := range []string{"", "{}", `{"note":""}`, `{"note":"` + long(1001) + `"}`} {
 			f.call(t, asAdminA, "POST", path, body).wantError(t, http.StatusBadRequest)
 		}
-		f.call(t, asAdminA, "POST", fmt.Sprintf("/api/v1/requests/%d/approve", id), `{"note":"ok"}`).wantError(t, http.StatusBadRequest)
+		f.call(t, asAdminA, "POST", fmt.Sprintf("/api/v1/requests/%d/approve", id), `{"reason":"ok"}`).wantError(t, http.StatusBadRequest)
 		wantUnchanged(t, before, f.snapshot(t))
 
 		var r requestBody

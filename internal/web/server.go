@@ -18,8 +18,9 @@ type Config struct {
 	Answer store.FollowUpRenderer
 	// Wake, when set, is called after mail was queued, to deliver it now.
 	Wake func()
-	// Unlocked, when set, counts users unlocked through channel "review"
-	// (an approved request) or "http" (a direct unlock), for metrics.
+	// Unlocked, when set, counts users unlocked through channel
+	// metrics.ChannelReview (an approved request) or metrics.ChannelHTTP
+	// (a direct unlock).
 	Unlocked func(channel string, n int)
 	Log      *slog.Logger
 	// PublicURL is http.public_url; an https URL makes cookies Secure.

@@ -13,6 +13,6 @@ func (u *ui) approveRequest(w http.ResponseWriter, r *http.Request, v *visit) er
 	if err != nil {
 		return err
 	}
-	req, err := u.approve(r.Context(), v.Principal, id)
+	req, err := u.approve(r.Context(), v.Principal, id, "")
 	return u.done(w, r, "/queue", err, fmt.Sprintf("Request #%d approved: %s is unlocked.", id, req.Username))
 }
