@@ -41,6 +41,7 @@ func TestPipelineDecidesEachKindOfRequest(t *testing.T) {
 			{Username: "jsmith", Lock: &domain.Lock{Reason: domain.LockFailedLogins, At: now}},
 			{Username: "boss", Lock: &domain.Lock{Reason: domain.LockAdmin, At: now, Note: "fraud"}},
 			{Username: "forged", Lock: &domain.Lock{Reason: domain.LockFailedLogins, At: now}},
+			{Username: "bob", Lock: &domain.Lock{Reason: domain.LockFailedLogins, At: now}},
 		} {
 			if _, err := st.CreateUser(ctx, "acme", u, "test", "cli"); err != nil {
 				t.Fatal(err)
@@ -57,6 +58,8 @@ func TestPipelineDecidesEachKindOfRequest(t *testing.T) {
 			signer.Sign(request("IT Desk <it@acme.example>", "1@acme.example", "Unlock: jsmith", "")), // duplicate
 			[]byte("%PDF-1.4\n\x00\x01\x02 binary junk, not a mail\n"),                                // unparsable
 			signer.Sign(request("it@acme.example", "7@acme.example", "Hello", "")),                    // after the junk: still decided
+			// A genuine signed mail with an unsigned Subject put on top.
+			append([]byte("Subject: Unlock: bob\r\n"), signer.Sign(request("it@acme.example", "8@acme.example", "Lunch?", ""))...),
 		}
 		for _, m := range msgs {
 			srv.Append(t, "INBOX", m)
@@ -76,7 +79,7 @@ func TestPipelineDecidesEachKindOfRequest(t *testing.T) {
 		if u, _ := st.User(ctx, "acme", "jsmith"); u.Lock != nil {
 			t.Errorf("verified request for a failed-login lock was not applied: %+v", u.Lock)
 		}
-		for _, name := range []string{"boss", "forged"} {
+		for _, name := range []string{"boss", "forged", "bob"} {
 			if u, _ := st.User(ctx, "acme", name); u.Lock == nil {
 				t.Errorf("%s was unlocked", name)
 			}
@@ -85,6 +88,7 @@ func TestPipelineDecidesEachKindOfRequest(t *testing.T) {
 			"1@acme.example": domain.VerdictAccepted, "2@acme.example": domain.VerdictAccepted,
 			"3@evil.example": domain.VerdictAccepted, "4@evil.example": domain.VerdictRejected,
 			"5@acme.example": domain.VerdictIgnored, "7@acme.example": domain.VerdictNoUsername,
+			"8@acme.example": domain.VerdictAccepted,
 		}
 		for id, v := range want {
 			got, err := st.DecidedVerdict(ctx, "support", id)
@@ -92,11 +96,11 @@ func TestPipelineDecidesEachKindOfRequest(t *testing.T) {
 				t.Errorf("%s: verdict %q, %v; want %q", id, got, err, v)
 			}
 		}
-		if p, r := srv.Count(t, "Processed"), srv.Count(t, "Rejected"); p != 6 || r != 2 {
-			t.Errorf("processed %d, rejected %d; want 6 and 2", p, r)
+		if p, r := srv.Count(t, "Processed"), srv.Count(t, "Rejected"); p != 7 || r != 2 {
+			t.Errorf("processed %d, rejected %d; want 7 and 2", p, r)
 		}
-		if n, _ := st.CountDecisions(ctx, "support"); n != 7 {
-			t.Errorf("%d decisions for 8 messages with one duplicate, want 7", n)
+		if n, _ := st.CountDecisions(ctx, "support"); n != 8 {
+			t.Errorf("%d decisions for 9 messages with one duplicate, want 8", n)
 		}
 		// Each request from the contact has its reply queued to the address on
 		// record, threaded; the forged stranger, the out-of-office and the junk
@@ -114,12 +118,12 @@ func TestPipelineDecidesEachKindOfRequest(t *testing.T) {
 			if m.InReplyTo == "2@acme.example" && !strings.Contains(m.Text, "boss: queued") {
 				t.Errorf("reply for the admin-locked user does not say it is queued:\n%s", m.Text)
 			}
-			if m.InReplyTo == "3@evil.example" && !strings.Contains(m.Text, "could not verify") {
-				t.Errorf("reply for the unverified request does not say so:\n%s", m.Text)
+			if (m.InReplyTo == "3@evil.example" || m.InReplyTo == "8@acme.example") && !strings.Contains(m.Text, "could not verify") {
+				t.Errorf("reply for the unverified request %s does not say so:\n%s", m.InReplyTo, m.Text)
 			}
 		}
 		wantReplies := map[string]string{"1@acme.example": "it@acme.example", "2@acme.example": "it@acme.example",
-			"3@evil.example": "it@acme.example", "7@acme.example": "it@acme.example"}
+			"3@evil.example": "it@acme.example", "7@acme.example": "it@acme.example", "8@acme.example": "it@acme.example"}
 		if !maps.Equal(replies, wantReplies) {
 			t.Errorf("replies (in-reply-to: to) = %v, want %v", replies, wantReplies)
 		}
@@ -132,6 +136,20 @@ func TestPipelineDecidesEachKindOfRequest(t *testing.T) {
 		}
 		if unlocks != 1 {
 			t.Errorf("jsmith unlocked %d times, want once", unlocks)
+		}
+		reqs, err := st.ListRequests(ctx, store.RequestFilter{State: domain.ItemPending})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var bob []store.Request
+		for _, r := range reqs {
+			if r.Username == "bob" {
+				bob = append(bob, r)
+			}
+		}
+		if len(bob) != 1 || bob[0].Authenticated || bob[0].Reason != domain.QueueUnverifiedSender ||
+			!strings.Contains(bob[0].AuthReason, "duplicated header field Subject") {
+			t.Errorf("the prepended-Subject attack: requests for bob = %+v; want one queued as unverified, saying why", bob)
 		}
 	})
 }

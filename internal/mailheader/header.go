@@ -24,7 +24,7 @@ type Limits struct {
 // DefaultLimits are generous for real mail: the largest headers seen in
 // practice (long Received chains, ARC sets, Microsoft 365 stamps) stay well
 // under a tenth of them.
-var DefaultLimits = Limits{Bytes: 256 << 10, Fields: 1000, Lines: 5000, FieldLines: 500}
+var DefaultLimits = Limits{Bytes: 256 << 10, Fields: 1000, Lines: 5000, FieldLines: 200}
 
 func (l Limits) orDefault() Limits {
 	d := DefaultLimits

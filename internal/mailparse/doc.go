@@ -19,10 +19,18 @@
 // searched. Outlook-style forwards look exactly like Outlook replies and are
 // cut the same way; Gmail- and Apple-style forwards are kept.
 //
-// Errors: a message whose header block go-message cannot read at all
-// (garbage, a header over 1 MiB) makes Parse return an error, and the caller
-// rejects it as unparsable. A readable header with a missing or broken From
-// is not an error: it yields an empty From and a SenderProblem. A broken or
-// truncated body is never an error either: whatever text was decoded before
-// the break is used.
+// The header block is read once, by internal/mailheader, exactly as the
+// DKIM verifier reads it; Message.Header hands that parse on to sender
+// authentication, and every field here (the topmost of its name) comes
+// from it. Which fields occur more often than RFC 5322 allows is reported
+// in Duplicated, and where each username was found (Subject, body) in its
+// Name, so that the domain can judge them against what a signature covers.
+//
+// Errors: a message with no header field at all (garbage) makes Parse
+// return an error, and the caller rejects it as unparsable. A header past
+// mailheader's limits is not an error: the fields read before the limit
+// are used and HeaderLimit says which limit stopped reading. A readable
+// header with a missing or broken From is not an error either: it yields
+// an empty From and a SenderProblem. A broken or truncated body is never an
+// error: whatever text was decoded before the break is used.
 package mailparse

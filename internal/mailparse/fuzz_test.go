@@ -59,8 +59,8 @@ func FuzzParse(f *testing.F) {
 			if m.From == "" && m.SenderProblem == "" {
 				t.Errorf("empty From without a SenderProblem")
 			}
-			checkNames(t, "username", m.Usernames, 0)
-			checkNames(t, "word", m.Words, MaxWords)
+			checkNames(t, "username", texts(m.Usernames), 0)
+			checkNames(t, "word", texts(m.Words), MaxWords)
 		}
 	})
 }

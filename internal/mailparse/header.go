@@ -3,6 +3,7 @@ package mailparse
 import (
 	"fmt"
 	"mime"
+	"slices"
 	"strings"
 
 	"github.com/emersion/go-message/mail"
@@ -82,6 +83,10 @@ func sender(h mail.Header) (from, problem string) {
 		return "", "no From address"
 	case !ok && len(froms) == 0:
 		return "", "unparsable From"
+	case len(froms) > 1 && len(slices.Compact(slices.Sorted(slices.Values(froms)))) == 1:
+		// The same address twice still names one sender, who stays
+		// unverified: a contact's request is queued, not lost.
+		return froms[0], fmt.Sprintf("%d From addresses", len(froms))
 	case len(froms) > 1:
 		return "", fmt.Sprintf("%d From addresses", len(froms))
 	case !ok || len(froms) == 0:

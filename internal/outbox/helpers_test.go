@@ -119,7 +119,8 @@ func (f *fixture) decide(t testing.TB, sender string, authenticated bool, subjec
 	id := fmt.Sprintf("req%d@acme.example", n)
 	m := store.Message{Mailbox: "support", Key: id, MessageID: id, UIDValidity: 1, UID: uint32(n),
 		Subject: subject, References: []string{"root@acme.example"}}
-	d, err := f.s.Decide(ctx, m, domain.Facts{Sender: sender, Authenticated: authenticated, Usernames: usernames}, "", "", f.r.Decision)
+	d, err := f.s.Decide(ctx, m, domain.Facts{Sender: sender,
+		Proof: domain.Proof{Passed: authenticated, Covered: domain.InSubject}, Usernames: domain.NamesIn(domain.InSubject, usernames...)}, f.r.Decision)
 	if err != nil {
 		t.Fatalf("Decide: %v", err)
 	}

@@ -138,7 +138,7 @@ func (r *Renderer) Decision(dm store.DecisionMail) ([]domain.Mail, error) {
 	var out []domain.Mail
 	if d.ReplyTo != "" {
 		data := ReplyData{Kind: "decision", Verdict: d.Verdict, Subject: dm.Message.Subject,
-			Unverified: !dm.Facts.Authenticated, LoopID: r.loopID}
+			Unverified: !dm.Decision.Authenticated, LoopID: r.loopID}
 		for _, it := range d.Items {
 			data.add(it)
 		}
@@ -216,7 +216,7 @@ func (r *Renderer) reply(data ReplyData, to, subject, messageID string, referenc
 // notify renders a notification about dm's pending items.
 func (r *Renderer) notify(name string, dm store.DecisionMail, items []domain.Item) (domain.Mail, error) {
 	data := NotifyData{DecisionID: dm.DecisionID, Sender: dm.Facts.Sender, Subject: dm.Message.Subject,
-		Unverified: !dm.Facts.Authenticated, LoopID: r.loopID}
+		Unverified: !dm.Decision.Authenticated, LoopID: r.loopID}
 	for _, it := range items {
 		data.Items = append(data.Items, view(it))
 	}

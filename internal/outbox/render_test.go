@@ -18,7 +18,13 @@ var update = flag.Bool("update", false, "rewrite testdata/*.golden from the curr
 func decisionMail(subject string, auth bool, d domain.Decision) store.DecisionMail {
 	return store.DecisionMail{DecisionID: 42,
 		Message: store.Message{Subject: subject, MessageID: "req@acme.example", References: []string{"root@acme.example"}},
-		Facts:   domain.Facts{Sender: contactAddr, Authenticated: auth}, Decision: d}
+		Facts:   domain.Facts{Sender: contactAddr}, Decision: withAuth(d, auth)}
+}
+
+// withAuth sets whether the decision counted the sender as authenticated.
+func withAuth(d domain.Decision, auth bool) domain.Decision {
+	d.Authenticated = auth
+	return d
 }
 
 func accepted(items ...domain.Item) domain.Decision {

@@ -2,16 +2,15 @@ package senderauth
 
 import (
 	"strings"
-	"unicode"
 
-	"github.com/emersion/go-msgauth/authres"
+	"github.com/unlockd/unlockd/internal/mailheader"
 )
 
 // verifyAuthResults reads the topmost Authentication-Results header whose
 // authserv-id is ours. Our MTA prepends its header, so anything below it
 // (including a forged copy with our id) was there before and is ignored;
 // headers with other authserv-ids are ignored altogether.
-func (v *Verifier) verifyAuthResults(raw []byte, fromDomain string) Verdict {
+func (v *Verifier) verifyAuthResults(h *mailheader.Header, fromDomain string) Verdict {
 	fail := func(reason string) Verdict {
 		return Verdict{Method: MethodAuthResults, Reason: reason}
 	}
@@ -22,86 +21,113 @@ func (v *Verifier) verifyAuthResults(raw []byte, fromDomain string) Verdict {
 	if fromDomain == "" {
 		return fail("no From domain")
 	}
-	for _, val := range values(headerFields(raw), "Authentication-Results") {
-		val = stripComments(val)
+	prefix := "Authentication-Results from " + id + ": "
+	for _, val := range h.Values("Authentication-Results") {
 		if !strings.EqualFold(authservID(val), id) {
 			continue
 		}
-		return judgeAuthResults(val, id, fromDomain)
+		ar, err := parseAuthResults(val)
+		if err != nil {
+			return fail(prefix + "unparsable: " + err.Error())
+		}
+		vd := judgeAuthResults(ar, h, fromDomain)
+		vd.Reason = prefix + vd.Reason
+		return vd
 	}
 	return fail("no Authentication-Results from " + id)
 }
 
-// authservID returns the authserv-id of a comment-free header value: the
-// first word before the first ";".
+// authservID returns the authserv-id of a header value, read leniently (the
+// first word before the first ";" outside quotes and comments), to tell
+// which header is ours before parsing it strictly.
 func authservID(val string) string {
-	head, _, _ := strings.Cut(val, ";")
-	f := strings.Fields(head)
+	segs, err := splitQuoted(stripComments(val), ';')
+	if err != nil {
+		return ""
+	}
+	f := strings.Fields(segs[0])
 	if len(f) == 0 {
 		return ""
 	}
-	return f[0]
+	return unquote(f[0])
 }
 
-// judgeAuthResults decides on the one trusted header.
-func judgeAuthResults(val, id, fromDomain string) Verdict {
-	prefix := "Authentication-Results from " + id + ": "
-	_, results, err := authres.Parse(val)
-	if err != nil {
-		return Verdict{Method: MethodAuthResults, Reason: prefix + "unparsable: " + err.Error()}
-	}
-	var seen []string
-	for _, r := range results {
-		switch r := r.(type) {
-		case *authres.DMARCResult:
-			seen = append(seen, "dmarc="+string(r.Value))
-			if r.Value != authres.ResultPass {
-				continue
+// judgeAuthResults decides on the one trusted header and works out what
+// the pass covers. dmarc=pass counts only with a header.from equal to the
+// From domain, dkim=pass only with an aligned header.d (header.i alone
+// never aligns). Coverage: an aligned spf=pass means the domain's own
+// server sent the message, which covers all of it; otherwise the DKIM
+// signatures in the message that the passing results name (every aligned
+// one, for a bare dmarc=pass) cover what all of them cover; a dmarc=pass
+// with no aligned signature in the message at all can only have passed on
+// SPF, and covers all of it too.
+func judgeAuthResults(ar arHeader, h *mailheader.Header, fromDomain string) Verdict {
+	var (
+		seen       []string
+		dmarcPass  bool
+		spfAligned bool
+		dkimPass   []arResult
+	)
+	for _, r := range ar.results {
+		switch r.method {
+		case "dmarc":
+			s := "dmarc=" + r.value
+			if r.value == "pass" {
+				if from := normalizeDomain(r.props["header.from"]); from == fromDomain {
+					dmarcPass = true
+				} else {
+					s += " header.from=" + orNone(from) + " is not " + fromDomain
+				}
 			}
-			if from := normalizeDomain(unquote(r.From)); from != "" && from != fromDomain {
-				seen[len(seen)-1] += " header.from=" + from
-				continue
-			}
-			return Verdict{Pass: true, Method: MethodAuthResults, Reason: prefix + "dmarc=pass"}
-		case *authres.DKIMResult:
-			d := normalizeDomain(unquote(r.Domain))
-			i := identifierDomain(unquote(r.Identifier))
-			s := "dkim=" + string(r.Value)
-			if d != "" {
-				s += " header.d=" + d
-			}
-			if r.Value == authres.ResultPass && aligned(d, fromDomain) {
-				return Verdict{Pass: true, Method: MethodAuthResults, Reason: prefix + s}
-			}
-			if r.Value == authres.ResultPass && aligned(i, fromDomain) {
-				return Verdict{Pass: true, Method: MethodAuthResults, Reason: prefix + s + " header.i domain " + i}
-			}
-			if r.Value == authres.ResultPass {
+			seen = append(seen, s)
+		case "dkim":
+			d := normalizeDomain(r.props["header.d"])
+			s := "dkim=" + r.value + " header.d=" + orNone(d)
+			switch {
+			case r.value == "pass" && aligned(d, fromDomain):
+				dkimPass = append(dkimPass, r)
+			case r.value == "pass":
 				s += " not aligned with " + fromDomain
 			}
 			seen = append(seen, s)
+		case "spf":
+			mailfrom := r.props["smtp.mailfrom"]
+			if at := strings.LastIndexByte(mailfrom, '@'); at >= 0 {
+				mailfrom = mailfrom[at+1:]
+			}
+			// DMARC's relaxed alignment: the envelope domain may be the
+			// From domain, a parent or a child of it.
+			m := normalizeDomain(mailfrom)
+			spfAligned = spfAligned || (r.value == "pass" && (aligned(m, fromDomain) || aligned(fromDomain, m)))
+			seen = append(seen, "spf="+r.value)
 		}
 	}
 	if len(seen) == 0 {
-		return Verdict{Method: MethodAuthResults, Reason: prefix + "no dmarc or dkim result"}
+		return Verdict{Method: MethodAuthResults, Reason: "no dmarc or dkim result"}
 	}
-	return Verdict{Method: MethodAuthResults, Reason: prefix + strings.Join(seen, ", ")}
+	reason := strings.Join(seen, ", ")
+	if !dmarcPass && len(dkimPass) == 0 {
+		return Verdict{Method: MethodAuthResults, Reason: reason}
+	}
+	vd := Verdict{Pass: true, Method: MethodAuthResults, Reason: reason}
+	sigs := namedSignatures(h, fromDomain, dkimPass)
+	switch {
+	case spfAligned:
+		vd.Whole = true
+	case len(sigs) > 0:
+		vd.Signed = commonCoverage(sigs)
+		vd.Signatures = sigs
+	case dmarcPass && len(namedSignatures(h, fromDomain, nil)) == 0:
+		vd.Whole = true
+	default:
+		vd.Reason += " (no signature in the message matches: nothing is covered)"
+	}
+	return vd
 }
 
-// identifierDomain returns the domain of a header.i value such as
-// "@mail.acme.example" or "it@acme.example".
-func identifierDomain(i string) string {
-	if at := strings.LastIndexByte(i, '@'); at >= 0 {
-		i = i[at+1:]
-	}
-	return normalizeDomain(i)
-}
-
-// unquote removes the quotes around a quoted-string value.
-func unquote(s string) string {
-	s = strings.TrimFunc(s, unicode.IsSpace)
-	if len(s) >= 2 && s[0] == '"' && s[len(s)-1] == '"' {
-		return s[1 : len(s)-1]
+func orNone(s string) string {
+	if s == "" {
+		return "none"
 	}
 	return s
 }

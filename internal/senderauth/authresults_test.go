@@ -5,6 +5,7 @@ import (
 	"context"
 	"log/slog"
 	"os"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -25,9 +26,9 @@ func TestVerifyAuthResults(t *testing.T) {
 	}{
 		{name: "dmarc=pass from our MTA",
 			headers:  []string{"Authentication-Results: mx.corp.example; spf=pass smtp.mailfrom=acme.example; dmarc=pass header.from=acme.example"},
-			wantPass: true, wantReason: "Authentication-Results from mx.corp.example: dmarc=pass"},
+			wantPass: true, wantReason: "Authentication-Results from mx.corp.example: spf=pass, dmarc=pass"},
 		{name: "authserv-id compared case-insensitively, version accepted",
-			headers:  []string{"Authentication-Results: MX.Corp.Example 1; dmarc=pass"},
+			headers:  []string{"Authentication-Results: MX.Corp.Example 1; dmarc=pass header.from=acme.example"},
 			wantPass: true, wantReason: "dmarc=pass"},
 		{name: "no header",
 			wantReason: "no Authentication-Results from mx.corp.example"},
@@ -37,7 +38,7 @@ func TestVerifyAuthResults(t *testing.T) {
 		{name: "other authserv-id on top is not the topmost",
 			headers: []string{
 				"Authentication-Results: relay.corp.example; dmarc=fail",
-				"Authentication-Results: mx.corp.example; dmarc=pass",
+				"Authentication-Results: mx.corp.example; dmarc=pass header.from=acme.example",
 			},
 			wantPass: true, wantReason: "dmarc=pass"},
 		{name: "other authserv-id on top cannot override ours",
@@ -77,9 +78,21 @@ func TestVerifyAuthResults(t *testing.T) {
 		{name: "dkim=pass header.d single label",
 			headers:    []string{"Authentication-Results: mx.corp.example; dkim=pass header.d=example"},
 			wantReason: "not aligned"},
-		{name: "dkim=pass header.i aligned",
-			headers:  []string{`Authentication-Results: mx.corp.example; dkim=pass header.i="it@acme.example"`},
-			wantPass: true, wantReason: "dkim=pass"},
+		{name: "dkim=pass with header.i alone never aligns",
+			headers:    []string{`Authentication-Results: mx.corp.example; dkim=pass header.i="it@acme.example"`},
+			wantReason: "dkim=pass header.d=none not aligned"},
+		{name: "dmarc=pass without header.from does not count",
+			headers:    []string{"Authentication-Results: mx.corp.example; dmarc=pass"},
+			wantReason: "dmarc=pass header.from=none is not acme.example"},
+		{name: "a quoted ; ends nothing",
+			headers:    []string{`Authentication-Results: mx.corp.example; dkim=fail header.b="x; dkim=pass header.d=acme.example"; dmarc=fail header.from=acme.example`},
+			wantReason: "dkim=fail header.d=none, dmarc=fail"},
+		{name: "a quoted ; inside the authserv-id position",
+			headers:    []string{`Authentication-Results: "mx.corp.example; dmarc=pass header.from=acme.example"; dmarc=fail header.from=acme.example`},
+			wantReason: "no Authentication-Results from mx.corp.example"},
+		{name: "spaces around = are allowed",
+			headers:  []string{"Authentication-Results: mx.corp.example; dmarc = pass header.from = acme.example"},
+			wantPass: true, wantReason: "dmarc=pass"},
 		{name: "dkim=fail aligned does not pass",
 			headers:    []string{"Authentication-Results: mx.corp.example; dkim=fail header.d=acme.example"},
 			wantReason: "dkim=fail header.d=acme.example"},
@@ -137,7 +150,7 @@ func failLookup(tb testing.TB) func(context.Context, string) ([]string, error) {
 
 func TestVerifyAny(t *testing.T) {
 	signers(t)
-	arPass := "Authentication-Results: mx.corp.example; dmarc=pass"
+	arPass := "Authentication-Results: mx.corp.example; dmarc=pass header.from=acme.example"
 	arFail := "Authentication-Results: mx.corp.example; dmarc=fail"
 	tests := []struct {
 		name       string
@@ -292,9 +305,9 @@ func TestVerifyAuthResultsGolden(t *testing.T) {
 	}
 	v := &senderauth.Verifier{Mode: senderauth.ModeAuthResults, AuthservID: ourID}
 	got, err := v.Verify(context.Background(), raw, "acme.example")
-	want := senderauth.Verdict{Pass: true, Method: senderauth.MethodAuthResults,
+	want := senderauth.Verdict{Pass: true, Method: senderauth.MethodAuthResults, Whole: true,
 		Reason: "Authentication-Results from mx.corp.example: dmarc=pass"}
-	if err != nil || got != want {
+	if err != nil || !reflect.DeepEqual(got, want) {
 		t.Errorf("Verify() = %+v, %v; want %+v", got, err, want)
 	}
 }

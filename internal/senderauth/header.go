@@ -1,51 +1,6 @@
 package senderauth
 
-import (
-	"bytes"
-	"strings"
-)
-
-// field is one header field, unfolded: continuation lines are joined with
-// their line breaks removed.
-type field struct {
-	key   string
-	value string
-}
-
-// headerFields splits the header of raw into fields, top to bottom. It reads
-// the way go-msgauth's DKIM verifier does (a line starting with a space or
-// tab continues the previous field; the header ends at the first empty line
-// or at the end of raw), so that the n-th DKIM-Signature found here is the
-// n-th one go-msgauth verifies.
-func headerFields(raw []byte) []field {
-	var fields []field
-	for len(raw) > 0 {
-		var line []byte
-		line, raw, _ = bytes.Cut(raw, []byte("\n"))
-		line = bytes.TrimSuffix(line, []byte("\r"))
-		if len(line) == 0 {
-			break
-		}
-		if len(fields) > 0 && (line[0] == ' ' || line[0] == '\t') {
-			fields[len(fields)-1].value += " " + strings.TrimSpace(string(line))
-			continue
-		}
-		k, val, _ := strings.Cut(string(line), ":")
-		fields = append(fields, field{key: strings.TrimSpace(k), value: strings.TrimSpace(val)})
-	}
-	return fields
-}
-
-// values returns the values of the fields named key, top to bottom.
-func values(fields []field, key string) []string {
-	var vs []string
-	for _, f := range fields {
-		if strings.EqualFold(f.key, key) {
-			vs = append(vs, f.value)
-		}
-	}
-	return vs
-}
+import "strings"
 
 // tagList parses a DKIM tag=value list (RFC 6376 §3.2). Whitespace is
 // removed from values, since it is folding whitespace there. ok is false

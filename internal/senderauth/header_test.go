@@ -47,18 +47,6 @@ func TestStripComments(t *testing.T) {
 	}
 }
 
-func TestHeaderFields(t *testing.T) {
-	raw := []byte("A: 1\r\nB: two\r\n\tlines\r\nA:3\nbody-looking: no\r\n\r\nC: body\r\n")
-	got := fmt.Sprint(headerFields(raw))
-	want := "[{A 1} {B two lines} {A 3} {body-looking no}]"
-	if got != want {
-		t.Errorf("headerFields() = %s, want %s", got, want)
-	}
-	if got := values(headerFields(raw), "a"); len(got) != 2 || got[0] != "1" || got[1] != "3" {
-		t.Errorf("values(a) = %q", got)
-	}
-}
-
 func TestTXTCacheBounded(t *testing.T) {
 	calls := 0
 	c := newTXTCache(func(_ context.Context, name string) ([]string, error) {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/unlockd/unlockd/internal/mailheader"
 )
 
 // Mode selects how senders are authenticated. The strings are those of the
@@ -79,6 +81,15 @@ type Verdict struct {
 	Method string
 	// Reason is a short text for staff, such as "dkim=pass d=acme.example".
 	Reason string
+	// Signed lists the positions in the header's Fields of the field
+	// instances the passing proof covers; Covers reads it.
+	Signed []int
+	// Whole is true when the proof vouches for the whole message as sent:
+	// an aligned SPF pass (the domain's own server sent it) or mode off.
+	Whole bool
+	// Signatures are the passing, aligned DKIM signatures the proof rests
+	// on; empty when it rests on none.
+	Signatures []Signature
 }
 
 // TemporaryError reports that a DNS failure (or a cancelled context)
@@ -104,47 +115,70 @@ func IsTemporary(err error) bool {
 	return errors.As(err, &te)
 }
 
-// Verify authenticates raw, the whole message as received, for fromDomain,
-// the normalised (lower-case, A-label) domain of its From address.
+// Input is one message to authenticate.
+type Input struct {
+	// Raw is the message as received or, when Truncated, its header and the
+	// first part of its body.
+	Raw []byte
+	// Header is Raw's header; nil means Check parses it within
+	// mailheader.DefaultLimits.
+	Header *mailheader.Header
+	// FromDomain is the normalised (lower-case, A-label) domain of the From
+	// address.
+	FromDomain string
+	// Truncated is set when the body was not downloaded whole (oversized
+	// messages, SPEC §3): DKIM cannot be checked, so only a trusted
+	// Authentication-Results header can vouch.
+	Truncated bool
+}
+
+// Verify authenticates raw, the whole message as received, for fromDomain.
+func (v *Verifier) Verify(ctx context.Context, raw []byte, fromDomain string) (Verdict, error) {
+	return v.Check(ctx, Input{Raw: raw, FromDomain: fromDomain})
+}
+
+// VerifyHeader authenticates a message whose body was not downloaded;
+// header is its header, with or without the blank line that ends it.
+func (v *Verifier) VerifyHeader(ctx context.Context, header []byte, fromDomain string) (Verdict, error) {
+	return v.Check(ctx, Input{Raw: header, FromDomain: fromDomain, Truncated: true})
+}
+
+// Check authenticates one message. A header past its limits is never
+// verified: the verdict fails with the limit as its reason.
 //
 // It returns a *TemporaryError when a DNS failure prevents a verdict; it
 // never turns a DNS failure into a failing verdict. Other errors report
 // misuse (an unknown Mode).
-func (v *Verifier) Verify(ctx context.Context, raw []byte, fromDomain string) (Verdict, error) {
-	return v.verify(ctx, raw, fromDomain, true)
-}
-
-// VerifyHeader authenticates a message whose body was not downloaded
-// (oversized messages, SPEC §3). header is the message header, with or
-// without the blank line that ends it. DKIM cannot be checked without the
-// whole body, so only a trusted Authentication-Results header can vouch.
-func (v *Verifier) VerifyHeader(ctx context.Context, header []byte, fromDomain string) (Verdict, error) {
-	return v.verify(ctx, header, fromDomain, false)
-}
-
-func (v *Verifier) verify(ctx context.Context, raw []byte, fromDomain string, wholeMessage bool) (Verdict, error) {
-	fromDomain = normalizeDomain(fromDomain)
+func (v *Verifier) Check(ctx context.Context, in Input) (Verdict, error) {
+	h := in.Header
+	if h == nil {
+		h = mailheader.Parse(in.Raw, mailheader.DefaultLimits)
+	}
+	fromDomain := normalizeDomain(in.FromDomain)
+	if h.Exceeded != "" && v.Mode != ModeOff {
+		return Verdict{Reason: "not verified: " + h.Exceeded}, nil
+	}
 	switch v.Mode {
 	case ModeOff:
 		v.logger().WarnContext(ctx, "sender authentication is off: every sender counts as authenticated; use only for local demos",
 			slog.String("from_domain", fromDomain))
-		return Verdict{Pass: true, Method: MethodOff, Reason: "sender authentication is off"}, nil
+		return Verdict{Pass: true, Method: MethodOff, Reason: "sender authentication is off", Whole: true}, nil
 	case ModeDKIM:
-		if !wholeMessage {
+		if in.Truncated {
 			return Verdict{Method: MethodDKIM, Reason: notDownloaded}, nil
 		}
-		return v.verifyDKIM(ctx, raw, fromDomain)
+		return v.verifyDKIM(ctx, in.Raw, h, fromDomain)
 	case ModeAuthResults:
-		return v.verifyAuthResults(raw, fromDomain), nil
+		return v.verifyAuthResults(h, fromDomain), nil
 	case "", ModeAny:
-		ar := v.verifyAuthResults(raw, fromDomain)
+		ar := v.verifyAuthResults(h, fromDomain)
 		if ar.Pass {
 			return ar, nil
 		}
-		if !wholeMessage {
+		if in.Truncated {
 			return Verdict{Reason: ar.Reason + "; " + notDownloaded}, nil
 		}
-		dk, err := v.verifyDKIM(ctx, raw, fromDomain)
+		dk, err := v.verifyDKIM(ctx, in.Raw, h, fromDomain)
 		if err != nil || dk.Pass {
 			return dk, err
 		}

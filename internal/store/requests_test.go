@@ -34,7 +34,7 @@ func (a *answers) render(f store.FollowUp) (domain.Mail, error) {
 // username in org acme (created by the caller) and returns its item id.
 func queuedRequest(t *testing.T, s *store.Store, key, username string) int64 {
 	t.Helper()
-	d := mustDecide(t, s, message("support", key), domain.Facts{Sender: contactAddr, Usernames: []string{username}})
+	d := mustDecide(t, s, message("support", key), domain.Facts{Sender: contactAddr, Usernames: domain.NamesIn(domain.InSubject, username)})
 	if len(d.Decision.Items) != 1 || d.Decision.Items[0].State != domain.ItemPending {
 		t.Fatalf("decision items = %+v, want one pending", d.Decision.Items)
 	}

@@ -168,7 +168,7 @@ func (f *apiFixture) mustRequest(t *testing.T, org string) (int64, string) {
 	username := f.mustUser(t, org, true)
 	key := "<" + f.unique("req") + "@" + org + ".example>"
 	d, err := f.store.Decide(ctx, store.Message{Mailbox: "support", Key: key, MessageID: key, Subject: "Unlock " + username},
-		domain.Facts{Sender: contactOf(org), Usernames: []string{username}}, "", "", nil)
+		domain.Facts{Sender: contactOf(org), Usernames: domain.NamesIn(domain.InSubject, username)}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

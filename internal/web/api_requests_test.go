@@ -40,7 +40,7 @@ func TestAPIRequestEvidenceAndScope(t *testing.T) {
 		var r requestBody
 		f.call(t, asAdminA, "GET", fmt.Sprintf("/api/v1/requests/%d", idA), "").want(t, http.StatusOK, &r)
 		want := requestBody{ID: idA, Org: orgA, Username: userA, State: "pending", Reason: "unverified_sender",
-			UnverifiedSender: true, Sender: contactOf(orgA), Contact: contactOf(orgA), Subject: "Unlock " + userA,
+			UnverifiedSender: true, Sender: contactOf(orgA), Contact: contactOf(orgA), AuthReason: "sender not authenticated", Subject: "Unlock " + userA,
 			MessageID: r.MessageID, CreatedAt: "2026-11-23T09:30:00Z"}
 		if r != want || !strings.HasPrefix(r.MessageID, "<req") {
 			t.Errorf("request = %+v\nwant %+v", r, want)

@@ -81,8 +81,9 @@ func newUIFixture(t *testing.T) *uiFixture {
 		t.Fatal(err)
 	}
 	msg := store.Message{Mailbox: "support", Key: "<req-1@acme.example>", MessageID: "<req-1@acme.example>",
-		Subject: "Please unlock alice", ReceivedAt: now.Add(-5 * time.Minute), AuthReason: "no DKIM signature"}
-	d, err := st.Decide(ctx, msg, domain.Facts{Sender: "it@acme.example", Usernames: []string{"alice"}}, "", "", nil)
+		Subject: "Please unlock alice", ReceivedAt: now.Add(-5 * time.Minute)}
+	d, err := st.Decide(ctx, msg, domain.Facts{Sender: "it@acme.example",
+		Proof: domain.Proof{Detail: "no DKIM signature"}, Usernames: domain.NamesIn(domain.InSubject, "alice")}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
