@@ -149,7 +149,22 @@ func TestTokenCreate(t *testing.T) {
 func TestOperatorAdd(t *testing.T) {
 	eachEngine(t, func(t *testing.T, cfg string) {
 		args := []string{"operator", "add", "--config", cfg, "--role", "staff", "--email", "Ann@Support.example"}
-		runCLI(t, "short\n", args...).want(t, exitUsage, "at least 12")
+		// Every rule of domain.CheckPassword, exit 2 naming it; nothing
+		// is written, so the good password below is the first operator.
+		for _, weak := range []struct{ stdin, rule string }{
+			{"\n", "password is empty"},
+			{"short\n", "shorter than 12 characters"},
+			{"            \n", "shorter than 12 characters"},
+			{"aaaaaaaaaaaa\n", "one character or a short sequence repeated"},
+			{"123456789012\n", "run of keyboard"},
+			{"password123456\n", "most common passwords"},
+			{"qwertyuiop12\n", "run of keyboard"},
+			{"ann@support.example\n", "username or email address"},
+			{"correct\x00horse battery\n", "control characters"},
+			{strings.Repeat("x7", 600) + "\n", "longer than 1024 bytes"},
+		} {
+			runCLI(t, weak.stdin, args...).want(t, exitUsage, weak.rule)
+		}
 		runCLI(t, "", args...).want(t, exitUsage, "no password")
 		runCLI(t, "a long enough password\n", args...).want(t, exitOK, "ann@support.example")
 		runCLI(t, "a long enough password\n", args...).want(t, exitFailure, "already exists")

@@ -41,7 +41,7 @@ func (s *Server) uiRoutes(mux *http.ServeMux) error {
 	mux.Handle("GET /orgs/{org}/users/{username}", u.page(u.userPage))
 	mux.Handle("POST /orgs/{org}/users/{username}/unlock", u.page(u.unlockUser))
 	mux.Handle("POST /orgs/{org}/users/{username}/lock", u.page(u.lockUser))
-	mux.Handle("POST /orgs/{org}/users/{username}/password", u.page(u.generatePassword))
+	mux.Handle("POST /orgs/{org}/users/{username}/password", u.page(u.setUserPassword))
 	mux.Handle("GET /orgs/{org}/policy", u.page(u.policyPage))
 	mux.Handle("POST /orgs/{org}/policy", u.page(u.savePolicy))
 	mux.Handle("GET /orgs/{org}/audit", u.page(u.auditPage))

@@ -153,7 +153,7 @@ func (u *ui) takeFlash(w http.ResponseWriter, r *http.Request) *flash {
 // error page (not found, forbidden, internal).
 func (u *ui) done(w http.ResponseWriter, r *http.Request, to string, err error, okMsg string) error {
 	switch domain.ErrorCode(err) {
-	case domain.CodeConflict, domain.CodeInvalid, codeUnprocessable:
+	case domain.CodeConflict, domain.CodeInvalid, domain.CodeWeakPassword:
 		u.setFlash(w, "error", domain.ErrorMessage(err))
 	default:
 		if err != nil {
