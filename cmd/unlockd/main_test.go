@@ -182,6 +182,10 @@ func TestImport(t *testing.T) {
 		users := writeFile(t, dir, "users.csv", usersCSV)
 		runCLI(t, "", "import", "--config", cfg, "--org", "acme", "--contacts", contacts, "--users", users).
 			want(t, exitOK, "imported 2 contact(s) and 3 user(s) into acme (org created)")
+		// An address another org has too is imported, with a warning.
+		shared := writeFile(t, dir, "shared.csv", "email,name\nnew@initech.example,New\nCEO@acme.example,Chief\n")
+		runCLI(t, "", "import", "--config", cfg, "--org", "initech", "--contacts", shared).
+			want(t, exitOK, "warning: ceo@acme.example is also a contact of acme")
 
 		s := openConfigStore(t, cfg)
 		ctx := context.Background()
