@@ -104,9 +104,11 @@ func TestCheckConfig(t *testing.T) {
 	good := writeFile(t, dir, "good.yaml", "database:\n  driver: sqlite\n  dsn: x.db\n")
 	r := runCLI(t, "", "check-config", "--config", good)
 	r.want(t, exitOK)
-	if !strings.Contains(r.stdout, "ok") {
-		t.Errorf("stdout = %q", r.stdout)
+	if !strings.Contains(r.stdout, "ok") || r.stderr != "" {
+		t.Errorf("stdout = %q, stderr = %q", r.stdout, r.stderr)
 	}
+	open := writeFile(t, dir, "open.yaml", "http:\n  listen: :8080\n  public_url: http://unlock.example.com\n")
+	runCLI(t, "", "check-config", "--config", open).want(t, exitOK, "warning: http.listen :8080 is not a loopback address", "warning: /metrics on :8080 is open")
 	bad := writeFile(t, dir, "bad.yaml", "database:\n  driver: oracle\nmailboxes:\n  - name: a\n    imap:\n      adress: x:1\n")
 	runCLI(t, "", "check-config", "--config", bad).want(t, exitUsage, "database.driver", "mailboxes[0].imap.adress: unknown key")
 	runCLI(t, "", "check-config", "--config", filepath.Join(dir, "missing.yaml")).want(t, exitUsage, "missing.yaml")
