@@ -82,6 +82,28 @@ func cmdImport(ctx context.Context, s streams, args []string) error {
 		created = " (org created)"
 	}
 	fmt.Fprintf(s.stderr, "imported %d contact(s) and %d user(s) into %s%s\n", res.Contacts, res.Users, *org, created)
+	return warnShared(ctx, s, st, *org, contacts.Contacts)
+}
+
+// warnShared warns about each imported contact whose address other orgs
+// have as a contact too.
+func warnShared(ctx context.Context, s streams, st *store.Store, org string, imported []domain.Contact) error {
+	if len(imported) == 0 {
+		return nil
+	}
+	all, err := st.Contacts(ctx, org)
+	if err != nil {
+		return err
+	}
+	mine := map[string]bool{}
+	for _, c := range imported {
+		mine[c.Email] = true // normalised by csvimport
+	}
+	for _, c := range all {
+		if w := c.SharedWarning(); w != "" && mine[c.Email] {
+			fmt.Fprintln(s.stderr, "warning:", w)
+		}
+	}
 	return nil
 }
 

@@ -36,7 +36,7 @@ func cmdOperator(ctx context.Context, s streams, args []string) error {
 	if err := roleOrgFlags(role, *org); err != nil {
 		return err
 	}
-	pw, err := readPassword(s)
+	pw, err := readPassword(s, *email)
 	if err != nil {
 		return err
 	}
@@ -54,15 +54,16 @@ func cmdOperator(ctx context.Context, s streams, args []string) error {
 	})
 }
 
-// readPassword reads the first line of standard input.
-func readPassword(s streams) (string, error) {
+// readPassword reads the first line of standard input, which must pass
+// domain.CheckPassword for the operator's email.
+func readPassword(s streams, email string) (string, error) {
 	line, err := bufio.NewReader(s.stdin).ReadString('\n')
 	if err != nil && line == "" {
 		return "", usagef("no password on standard input")
 	}
 	pw := strings.TrimRight(line, "\r\n")
-	if err := password.Check(pw); err != nil {
-		return "", usagef("%v", err)
+	if err := domain.CheckPassword(pw, email); err != nil {
+		return "", usagef("standard input: %v", err)
 	}
 	return pw, nil
 }

@@ -104,9 +104,11 @@ func TestCheckConfig(t *testing.T) {
 	good := writeFile(t, dir, "good.yaml", "database:\n  driver: sqlite\n  dsn: x.db\n")
 	r := runCLI(t, "", "check-config", "--config", good)
 	r.want(t, exitOK)
-	if !strings.Contains(r.stdout, "ok") {
-		t.Errorf("stdout = %q", r.stdout)
+	if !strings.Contains(r.stdout, "ok") || r.stderr != "" {
+		t.Errorf("stdout = %q, stderr = %q", r.stdout, r.stderr)
 	}
+	open := writeFile(t, dir, "open.yaml", "http:\n  listen: :8080\n  public_url: http://unlock.example.com\n")
+	runCLI(t, "", "check-config", "--config", open).want(t, exitOK, "warning: http.listen :8080 is not a loopback address", "warning: /metrics on :8080 is open")
 	bad := writeFile(t, dir, "bad.yaml", "database:\n  driver: oracle\nmailboxes:\n  - name: a\n    imap:\n      adress: x:1\n")
 	runCLI(t, "", "check-config", "--config", bad).want(t, exitUsage, "database.driver", "mailboxes[0].imap.adress: unknown key")
 	runCLI(t, "", "check-config", "--config", filepath.Join(dir, "missing.yaml")).want(t, exitUsage, "missing.yaml")
@@ -149,7 +151,22 @@ func TestTokenCreate(t *testing.T) {
 func TestOperatorAdd(t *testing.T) {
 	eachEngine(t, func(t *testing.T, cfg string) {
 		args := []string{"operator", "add", "--config", cfg, "--role", "staff", "--email", "Ann@Support.example"}
-		runCLI(t, "short\n", args...).want(t, exitUsage, "at least 12")
+		// Every rule of domain.CheckPassword, exit 2 naming it; nothing
+		// is written, so the good password below is the first operator.
+		for _, weak := range []struct{ stdin, rule string }{
+			{"\n", "password is empty"},
+			{"short\n", "shorter than 12 characters"},
+			{"            \n", "shorter than 12 characters"},
+			{"aaaaaaaaaaaa\n", "one character or a short sequence repeated"},
+			{"123456789012\n", "run of keyboard"},
+			{"password123456\n", "most common passwords"},
+			{"qwertyuiop12\n", "run of keyboard"},
+			{"ann@support.example\n", "username or email address"},
+			{"correct\x00horse battery\n", "control characters"},
+			{strings.Repeat("x7", 600) + "\n", "longer than 1024 bytes"},
+		} {
+			runCLI(t, weak.stdin, args...).want(t, exitUsage, weak.rule)
+		}
 		runCLI(t, "", args...).want(t, exitUsage, "no password")
 		runCLI(t, "a long enough password\n", args...).want(t, exitOK, "ann@support.example")
 		runCLI(t, "a long enough password\n", args...).want(t, exitFailure, "already exists")
@@ -167,6 +184,10 @@ func TestImport(t *testing.T) {
 		users := writeFile(t, dir, "users.csv", usersCSV)
 		runCLI(t, "", "import", "--config", cfg, "--org", "acme", "--contacts", contacts, "--users", users).
 			want(t, exitOK, "imported 2 contact(s) and 3 user(s) into acme (org created)")
+		// An address another org has too is imported, with a warning.
+		shared := writeFile(t, dir, "shared.csv", "email,name\nnew@initech.example,New\nCEO@acme.example,Chief\n")
+		runCLI(t, "", "import", "--config", cfg, "--org", "initech", "--contacts", shared).
+			want(t, exitOK, "warning: ceo@acme.example is also a contact of acme")
 
 		s := openConfigStore(t, cfg)
 		ctx := context.Background()

@@ -46,6 +46,10 @@ type App struct {
 	worker   *outbox.Worker
 	ln       net.Listener
 	srv      *http.Server
+	// metricsLn and metricsSrv serve /metrics alone, with
+	// http.metrics_listen; nil otherwise.
+	metricsLn  net.Listener
+	metricsSrv *http.Server
 
 	mu     sync.Mutex
 	states map[string]mailboxState // by mailbox name
@@ -95,12 +99,7 @@ func (a *App) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	a.ln, err = net.Listen("tcp", a.cfg.HTTP.Listen)
-	if err != nil {
-		return fmt.Errorf("app: http.listen %s: %w", a.cfg.HTTP.Listen, err)
-	}
-	a.srv = &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
-	return nil
+	return a.listen(handler)
 }
 
 func (a *App) buildWatchers() {
@@ -151,7 +150,10 @@ func (a *App) Run(parent context.Context) error {
 		run("outbox", a.worker.Run)
 	}
 	run("sweeper", a.sweep)
-	run("http", a.serveHTTP)
+	run("http", serve(a.srv, a.ln))
+	if a.metricsSrv != nil {
+		run("metrics", serve(a.metricsSrv, a.metricsLn))
+	}
 	a.log.Info("unlockd running", "http", a.Addr(), "mailboxes", len(a.watchers))
 	<-ctx.Done()
 	wg.Wait()
@@ -161,21 +163,11 @@ func (a *App) Run(parent context.Context) error {
 	return context.Cause(ctx) // a component failed
 }
 
-func (a *App) serveHTTP(ctx context.Context) error {
-	go func() {
-		<-ctx.Done()
-		shutdown, done := context.WithTimeout(context.Background(), 10*time.Second)
-		defer done()
-		a.srv.Shutdown(shutdown)
-	}()
-	if err := a.srv.Serve(a.ln); !errors.Is(err, http.ErrServerClosed) {
-		return err
-	}
-	return nil
-}
-
-// Close releases the store and the listener.
+// Close releases the store and the listeners.
 func (a *App) Close() error {
 	a.ln.Close()
+	if a.metricsLn != nil {
+		a.metricsLn.Close()
+	}
 	return a.Store.Close()
 }

@@ -25,7 +25,9 @@ func (a *App) handler() (http.Handler, error) {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { w.Write([]byte("ok\n")) })
 	mux.HandleFunc("GET /readyz", a.readyz)
-	mux.Handle("GET /metrics", a.metrics.Handler())
+	if a.cfg.HTTP.MetricsListen == "" {
+		mux.Handle("GET /metrics", a.metricsHandler())
+	}
 	mux.Handle("/", site)
 	return mux, nil
 }

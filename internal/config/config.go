@@ -44,6 +44,16 @@ const (
 	DefaultSMTPMaxAttempts = 10
 	// DefaultListen is http.listen.
 	DefaultListen = "127.0.0.1:8080"
+	// DefaultReadHeaderTimeout is http.read_header_timeout.
+	DefaultReadHeaderTimeout = 10 * time.Second
+	// DefaultReadTimeout is http.read_timeout.
+	DefaultReadTimeout = 30 * time.Second
+	// DefaultWriteTimeout is http.write_timeout.
+	DefaultWriteTimeout = time.Minute
+	// DefaultIdleTimeout is http.idle_timeout.
+	DefaultIdleTimeout = 2 * time.Minute
+	// DefaultMaxHeaderBytes is http.max_header_bytes (64 KiB).
+	DefaultMaxHeaderBytes = 64 << 10
 	// DefaultMaxMessageBytes is limits.max_message_bytes (10 MiB).
 	DefaultMaxMessageBytes = 10 << 20
 	// DefaultRequestTTL is limits.request_ttl.
@@ -115,7 +125,21 @@ type SenderAuth struct {
 // HTTP configures the API and web UI listener.
 type HTTP struct {
 	Listen    string `yaml:"listen"`     // host:port
-	PublicURL string `yaml:"public_url"` // absolute base URL used in links; optional
+	PublicURL string `yaml:"public_url"` // absolute base URL used in links; https makes cookies Secure
+
+	// Limits of every connection (http.Server's fields of the same names).
+	ReadHeaderTimeout Duration `yaml:"read_header_timeout"` // to read a request's headers
+	ReadTimeout       Duration `yaml:"read_timeout"`        // to read a whole request, body included
+	WriteTimeout      Duration `yaml:"write_timeout"`       // from the end of the headers to the end of the answer
+	IdleTimeout       Duration `yaml:"idle_timeout"`        // a kept-alive connection waiting for its next request
+	MaxHeaderBytes    ByteSize `yaml:"max_header_bytes"`    // request line and headers; larger is 431
+
+	// /metrics: open on listen by default; metrics_token requires
+	// "Authorization: Bearer <token>"; metrics_listen serves it on its own
+	// address instead of listen.
+	MetricsToken     string `yaml:"metrics_token"`
+	MetricsTokenFile string `yaml:"metrics_token_file"` // read into MetricsToken by Load
+	MetricsListen    string `yaml:"metrics_listen"`     // host:port
 }
 
 // Limits bounds what unlockd accepts and how long requests live.
@@ -142,7 +166,9 @@ func Default() *Config {
 			MaxAttempts: DefaultSMTPMaxAttempts,
 		},
 		SenderAuth: SenderAuth{Mode: SenderAuthAny},
-		HTTP:       HTTP{Listen: DefaultListen},
+		HTTP: HTTP{Listen: DefaultListen, ReadHeaderTimeout: Duration(DefaultReadHeaderTimeout),
+			ReadTimeout: Duration(DefaultReadTimeout), WriteTimeout: Duration(DefaultWriteTimeout),
+			IdleTimeout: Duration(DefaultIdleTimeout), MaxHeaderBytes: DefaultMaxHeaderBytes},
 		Limits: Limits{
 			MaxMessageBytes: DefaultMaxMessageBytes,
 			RequestTTL:      Duration(DefaultRequestTTL),

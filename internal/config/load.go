@@ -148,6 +148,7 @@ func (c *Config) resolvePaths(dir string) {
 	}
 	abs(&c.SMTP.CAFile)
 	abs(&c.SMTP.PasswordFile)
+	abs(&c.HTTP.MetricsTokenFile)
 	abs(&c.TemplatesDir)
 }
 
@@ -166,7 +167,8 @@ func (c *Config) secretRefs() []secretRef {
 		base := fmt.Sprintf("mailboxes[%d].imap.", i)
 		refs = append(refs, secretRef{base + "password", base + "password_file", &m.Password, m.PasswordFile})
 	}
-	return append(refs, secretRef{"smtp.password", "smtp.password_file", &c.SMTP.Password, c.SMTP.PasswordFile})
+	return append(refs, secretRef{"smtp.password", "smtp.password_file", &c.SMTP.Password, c.SMTP.PasswordFile},
+		secretRef{"http.metrics_token", "http.metrics_token_file", &c.HTTP.MetricsToken, c.HTTP.MetricsTokenFile})
 }
 
 // readSecrets replaces each secret that has a *_file with the file's

@@ -277,6 +277,7 @@ func TestLoadSecretFiles(t *testing.T) {
 	MustWriteFile(t, dir, "secrets/imap", "imap-secret\n")
 	MustWriteFile(t, dir, "secrets/smtp", "smtp-secret \r\n\n")
 	MustWriteFile(t, dir, "secrets/dsn", "postgres://u:p@db/unlockd\n")
+	MustWriteFile(t, dir, "secrets/metrics", "metrics-secret-0123456789\n")
 	MustWriteFile(t, dir, "templates/reply.txt", "hi")
 	ca := MustWriteCA(t, dir, "certs/ca.pem")
 	path := MustWriteFile(t, dir, "etc/config.yaml", `database:
@@ -296,6 +297,8 @@ smtp:
   from: support@example.com
   username: support@example.com
   password_file: ../secrets/smtp
+http:
+  metrics_token_file: ../secrets/metrics
 templates_dir: ../templates
 `)
 	cfg, err := Load(path, nil)
@@ -306,6 +309,7 @@ templates_dir: ../templates
 		{"dsn", cfg.Database.DSN, "postgres://u:p@db/unlockd"},
 		{"imap password", cfg.Mailboxes[0].IMAP.Password, "imap-secret"},
 		{"smtp password", cfg.SMTP.Password, "smtp-secret"},
+		{"metrics token", cfg.HTTP.MetricsToken, "metrics-secret-0123456789"},
 		{"imap password_file", cfg.Mailboxes[0].IMAP.PasswordFile, filepath.Join(dir, "secrets", "imap")},
 		{"imap ca_file", cfg.Mailboxes[0].IMAP.CAFile, ca},
 		{"smtp ca_file", cfg.SMTP.CAFile, ca},

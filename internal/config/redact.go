@@ -10,7 +10,7 @@ import (
 const redactedValue = "***"
 
 // Redacted returns a deep copy of c with every secret replaced by "***":
-// passwords, the oauth2_token_command (its arguments may hold a client
+// passwords, http.metrics_token, the oauth2_token_command (its arguments may hold a client
 // secret) and, unless the driver is sqlite, the database DSN. Paths of
 // *_file keys are kept: they are not secret and help diagnose problems.
 func (c *Config) Redacted() *Config {
@@ -29,6 +29,7 @@ func (c *Config) Redacted() *Config {
 		hide(&r.Mailboxes[i].IMAP.OAuth2TokenCommand)
 	}
 	hide(&r.SMTP.Password)
+	hide(&r.HTTP.MetricsToken)
 	return &r
 }
 

@@ -158,7 +158,37 @@ func (c *Config) validateHTTP(ps *Problems) {
 			ps.add("http.public_url", "%q is not an absolute http:// or https:// URL", h.PublicURL)
 		}
 	}
+	for _, d := range []struct {
+		key string
+		v   Duration
+	}{{"read_header_timeout", h.ReadHeaderTimeout}, {"read_timeout", h.ReadTimeout}, {"write_timeout", h.WriteTimeout}, {"idle_timeout", h.IdleTimeout}} {
+		if d.v <= 0 {
+			ps.add("http."+d.key, "must be positive")
+		}
+	}
+	if h.ReadHeaderTimeout > h.ReadTimeout && h.ReadTimeout > 0 {
+		ps.add("http.read_header_timeout", "%s is longer than read_timeout %s, which covers the headers too", h.ReadHeaderTimeout, h.ReadTimeout)
+	}
+	if h.MaxHeaderBytes < minHeaderBytes || h.MaxHeaderBytes > maxHeaderBytes {
+		ps.add("http.max_header_bytes", "must be from %s to %s", minHeaderBytes, maxHeaderBytes)
+	}
+	if h.MetricsToken != "" && (len(h.MetricsToken) < minMetricsToken || strings.ContainsAny(h.MetricsToken, " \t\r\n")) {
+		// The token is a secret: never print it.
+		ps.add("http.metrics_token", "must be at least %d characters without spaces", minMetricsToken)
+	}
+	if h.MetricsListen != "" {
+		if _, ok := hostPort(ps, "http.metrics_listen", h.MetricsListen, false); ok && h.MetricsListen == h.Listen && !strings.HasSuffix(h.Listen, ":0") {
+			ps.add("http.metrics_listen", "must differ from http.listen; leave it empty to serve /metrics on http.listen")
+		}
+	}
 }
+
+// Bounds of the http keys.
+const (
+	minHeaderBytes  = 4 * KiB // a browser's cookies and a bearer token fit
+	maxHeaderBytes  = 1 * MiB // Go's own default
+	minMetricsToken = 16
+)
 
 // oneOf checks that value is one of allowed and reports it otherwise.
 func oneOf(ps *Problems, path, value string, allowed ...string) bool {

@@ -245,6 +245,31 @@ func TestValidate(t *testing.T) {
 			[]string{`http.public_url: "unlockd.example.com" is not an absolute http:// or https:// URL`}},
 		{"http public_url scheme", func(c *Config) { c.HTTP.PublicURL = "ftp://unlockd.example.com" },
 			[]string{`http.public_url: "ftp://unlockd.example.com" is not an absolute http:// or https:// URL`}},
+		{"http limits zero", func(c *Config) {
+			c.HTTP.ReadHeaderTimeout, c.HTTP.ReadTimeout, c.HTTP.WriteTimeout, c.HTTP.IdleTimeout, c.HTTP.MaxHeaderBytes = 0, 0, 0, -1, 0
+		}, []string{
+			`http.read_header_timeout: must be positive`,
+			`http.read_timeout: must be positive`,
+			`http.write_timeout: must be positive`,
+			`http.idle_timeout: must be positive`,
+			`http.max_header_bytes: must be from 4KiB to 1MiB`,
+		}},
+		{"http header timeout beyond read timeout", func(c *Config) {
+			c.HTTP.ReadHeaderTimeout, c.HTTP.ReadTimeout = Duration(time.Minute), Duration(time.Second)
+		},
+			[]string{`http.read_header_timeout: 1m is longer than read_timeout 1s, which covers the headers too`}},
+		{"http max_header_bytes huge", func(c *Config) { c.HTTP.MaxHeaderBytes = 2 * MiB },
+			[]string{`http.max_header_bytes: must be from 4KiB to 1MiB`}},
+		{"http metrics token", func(c *Config) { c.HTTP.MetricsToken = "0123456789abcdef" }, nil},
+		{"http metrics token short", func(c *Config) { c.HTTP.MetricsToken = "hunter2" },
+			[]string{`http.metrics_token: must be at least 16 characters without spaces`}},
+		{"http metrics token spaces", func(c *Config) { c.HTTP.MetricsToken = "0123456789 abcdef" },
+			[]string{`http.metrics_token: must be at least 16 characters without spaces`}},
+		{"http metrics_listen", func(c *Config) { c.HTTP.MetricsListen = "127.0.0.1:9100" }, nil},
+		{"http metrics_listen bad", func(c *Config) { c.HTTP.MetricsListen = "9100" },
+			[]string{`http.metrics_listen: missing port`}},
+		{"http metrics_listen same", func(c *Config) { c.HTTP.MetricsListen = c.HTTP.Listen },
+			[]string{`http.metrics_listen: must differ from http.listen; leave it empty to serve /metrics on http.listen`}},
 
 		// limits, templates, log
 		{"limits zero", func(c *Config) { c.Limits = Limits{} }, []string{
@@ -308,6 +333,41 @@ func TestIsLoopback(t *testing.T) {
 	} {
 		if got := isLoopback(host); got != want {
 			t.Errorf("isLoopback(%q) = %v, want %v", host, got, want)
+		}
+	}
+}
+
+func TestWarnings(t *testing.T) {
+	tests := []struct {
+		listen, publicURL, token, metricsListen string
+		want                                    []string // words of each warning, in order
+	}{
+		{"127.0.0.1:8080", "", "", "", nil},
+		{"[::1]:8080", "http://localhost:8080", "", "", nil},
+		{"localhost:8080", "", "", "", nil},
+		{"0.0.0.0:8080", "https://unlock.example.com", "0123456789abcdef", "", nil},
+		{":8080", "HTTPS://unlock.example.com", "", "127.0.0.1:9100", nil},
+		{":8080", "http://unlock.example.com", "0123456789abcdef", "", []string{"without Secure"}},
+		{"10.0.0.5:8080", "", "0123456789abcdef", "", []string{"http.listen 10.0.0.5:8080 is not a loopback address"}},
+		{"10.0.0.5:8080", "https://unlock.example.com", "", "", []string{"/metrics on 10.0.0.5:8080 is open"}},
+		{"127.0.0.1:8080", "", "", ":9100", []string{"/metrics on :9100 is open"}},
+		{":8080", "", "", "", []string{"without Secure", "/metrics on :8080"}},
+	}
+	for _, tt := range tests {
+		c := Default()
+		c.HTTP.Listen, c.HTTP.PublicURL, c.HTTP.MetricsToken, c.HTTP.MetricsListen = tt.listen, tt.publicURL, tt.token, tt.metricsListen
+		if err := c.Validate(); err != nil {
+			t.Fatalf("%+v: %v", tt, err)
+		}
+		got := c.Warnings()
+		if len(got) != len(tt.want) {
+			t.Errorf("%+v: warnings %q, want %d", tt, got, len(tt.want))
+			continue
+		}
+		for i, w := range tt.want {
+			if !strings.Contains(got[i], w) {
+				t.Errorf("%+v: warning %q lacks %q", tt, got[i], w)
+			}
 		}
 	}
 }

@@ -12,6 +12,8 @@ import (
 	"strings"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/unlockd/unlockd/internal/domain"
 )
 
 // Params are argon2id cost parameters.
@@ -28,10 +30,9 @@ var Default = Params{Time: 3, Memory: 64 * 1024, Threads: 2}
 const (
 	saltLen = 16
 	keyLen  = 32
-	// MinLength is the shortest password accepted from a person.
-	MinLength = 12
-	// MaxLength bounds the input to the hash function.
-	MaxLength = 1024
+	// MaxLength bounds the input to the hash function. The rules for a
+	// chosen password are domain.CheckPassword's.
+	MaxLength = domain.MaxPasswordBytes
 )
 
 // ErrMismatch is returned by Verify for a wrong password.
@@ -76,17 +77,6 @@ func Verify(pw, hash string) error {
 	got := argon2.IDKey([]byte(pw), salt, p.Time, p.Memory, p.Threads, uint32(len(want)))
 	if subtle.ConstantTimeCompare(got, want) != 1 {
 		return ErrMismatch
-	}
-	return nil
-}
-
-// Check reports why pw is not acceptable as a chosen password, or nil.
-func Check(pw string) error {
-	switch {
-	case len([]rune(pw)) < MinLength:
-		return fmt.Errorf("password must be at least %d characters", MinLength)
-	case len(pw) > MaxLength:
-		return fmt.Errorf("password must be at most %d bytes", MaxLength)
 	}
 	return nil
 }

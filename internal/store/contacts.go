@@ -24,6 +24,7 @@ const insertContact = `INSERT INTO contacts (org_id, email, name, created_at) VA
 
 // AddContact adds an authorised contact to the org. The address is stored
 // normalised; one already on record for the org (in any case) is a conflict.
+// The answer's SharedWith names the other orgs that have the address too.
 func (s *Store) AddContact(ctx context.Context, slug string, c domain.Contact, actor, source string) (domain.Contact, error) {
 	c, err := normalizeContact(c)
 	if err != nil {
@@ -38,6 +39,11 @@ func (s *Store) AddContact(ctx context.Context, slug string, c domain.Contact, a
 		if c.ID, err = s.addContact(ctx, tx, c); err != nil {
 			return err
 		}
+		shares, err := contactShares(ctx, tx, org.ID, c.Email)
+		if err != nil {
+			return err
+		}
+		c.SharedWith = shares[c.Email]
 		return s.audit(ctx, tx, domain.AuditEntry{OrgID: org.ID, Actor: actor, Action: domain.ActionContactAdd, Target: c.Email, Source: source})
 	})
 	return c, err
@@ -78,7 +84,7 @@ type ContactFilter struct {
 }
 
 // ListContacts lists the org's authorised contacts by address, one page at
-// a time.
+// a time, each with the other orgs that share its address.
 func (s *Store) ListContacts(ctx context.Context, slug string, f ContactFilter) ([]domain.Contact, error) {
 	f.Limit = limitOrDefault(f.Limit)
 	return s.listContacts(ctx, slug, f)
@@ -102,11 +108,44 @@ func (s *Store) listContacts(ctx context.Context, slug string, f ContactFilter) 
 	if err := s.db.SelectContext(ctx, &rows, s.db.Rebind(q), args...); err != nil {
 		return nil, fmt.Errorf("store: list contacts: %w", err)
 	}
+	shares, err := contactShares(ctx, s.db, org.ID, "")
+	if err != nil {
+		return nil, err
+	}
 	out := make([]domain.Contact, len(rows))
 	for i, r := range rows {
 		out[i] = r.contact()
+		out[i].SharedWith = shares[r.Email]
 	}
 	return out, nil
+}
+
+// contactShares maps each contact of the org that is also a contact of
+// other orgs to those orgs' slugs, sorted; contacts of this org alone are
+// left out. A non-empty email (normalised) limits it to that address.
+func contactShares(ctx context.Context, q queryer, orgID int64, email string) (map[string][]string, error) {
+	query := `SELECT mine.email AS email, o.slug AS slug FROM contacts mine
+		JOIN contacts other ON lower(other.email) = lower(mine.email) AND other.org_id <> mine.org_id
+		JOIN orgs o ON o.id = other.org_id
+		WHERE mine.org_id = ?`
+	args := []any{orgID}
+	if email != "" {
+		query += ` AND lower(mine.email) = ?`
+		args = append(args, email)
+	}
+	query += ` ORDER BY mine.email, o.slug`
+	var rows []struct {
+		Email string `db:"email"`
+		Slug  string `db:"slug"`
+	}
+	if err := sqlx.SelectContext(ctx, q, &rows, q.Rebind(query), args...); err != nil {
+		return nil, fmt.Errorf("store: contact shares: %w", err)
+	}
+	shares := map[string][]string{}
+	for _, r := range rows {
+		shares[r.Email] = append(shares[r.Email], r.Slug)
+	}
+	return shares, nil
 }
 
 // RemoveContact deletes an authorised contact; domain.ErrNotFound when the

@@ -117,6 +117,46 @@ func TestContactsAreUniquePerOrgCaseInsensitively(t *testing.T) {
 	})
 }
 
+// TestContactShares: an address that is a contact of several orgs is
+// reported, when added and when listed, with the other orgs' slugs; one of
+// a single org is not.
+func TestContactShares(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		for _, org := range []string{"acme", "globex", "initech"} {
+			mustOrg(t, s, org, nil)
+		}
+		add := func(org, email string) []string {
+			t.Helper()
+			c, err := s.AddContact(ctx, org, domain.Contact{Email: email}, "staff", "cli")
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c.SharedWith
+		}
+		if got := add("acme", "boss@other.example"); got != nil {
+			t.Errorf("first boss@ shared with %v", got)
+		}
+		add("acme", "it@acme.example")
+		if got := fmt.Sprint(add("globex", "Boss@Other.example")); got != "[acme]" {
+			t.Errorf("second boss@ shared with %s, want [acme]", got)
+		}
+		if got := fmt.Sprint(add("initech", "boss@other.example")); got != "[acme globex]" {
+			t.Errorf("third boss@ shared with %s, want [acme globex]", got)
+		}
+		if got := add("globex", "it@globex.example"); got != nil {
+			t.Errorf("it@globex shared with %v", got)
+		}
+		list, err := s.ListContacts(ctx, "acme", store.ContactFilter{})
+		var got []string
+		for _, c := range list {
+			got = append(got, fmt.Sprint(c.Email, c.SharedWith))
+		}
+		if err != nil || fmt.Sprint(got) != "[boss@other.example[globex initech] it@acme.example[]]" {
+			t.Errorf("acme's contacts = %v, %v", got, err)
+		}
+	})
+}
+
 func TestUsernamesAreUniquePerOrgAndCaseSensitive(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, s *store.Store) {
 		mustOrg(t, s, "acme", nil)

@@ -80,18 +80,25 @@ func (s *Server) resetFailedLogins(ctx context.Context, p Principal, org string)
 	return names, err
 }
 
-// setPassword sets a user's password: pw when given (it must pass
-// password.Check), otherwise a generated one, which is returned to be shown
-// once. Passwords never appear in logs or audit entries.
-func (s *Server) setPassword(ctx context.Context, p Principal, org, username, pw string) (generated string, err error) {
+// setPassword sets a user's password: the chosen one when set, which must
+// pass domain.CheckPassword (against the username and the user's email),
+// otherwise a generated one, which is returned to be shown once. Passwords
+// never appear in logs or audit entries.
+func (s *Server) setPassword(ctx context.Context, p Principal, org, username string, chosen optionalString) (generated string, err error) {
 	if err := s.manage(p, org); err != nil {
 		return "", err
 	}
-	generate := pw == ""
-	if generate {
+	pw := chosen.Value
+	if chosen.Set {
+		u, err := s.Store.User(ctx, org, username)
+		if err != nil {
+			return "", err
+		}
+		if err := domain.CheckPassword(pw, u.Username, u.Email); err != nil {
+			return "", err
+		}
+	} else {
 		pw = password.Generate()
-	} else if err := password.Check(pw); err != nil {
-		return "", domain.Errorf(codeUnprocessable, "%s", err.Error())
 	}
 	hash, err := password.Hash(pw, password.Default)
 	if err != nil {
@@ -100,10 +107,10 @@ func (s *Server) setPassword(ctx context.Context, p Principal, org, username, pw
 	if err := s.Store.SetPassword(ctx, org, username, hash, p.Actor, source(ctx)); err != nil {
 		return "", err
 	}
-	if generate {
-		return pw, nil
+	if chosen.Set {
+		return "", nil
 	}
-	return "", nil
+	return pw, nil
 }
 
 // manage checks the principal may change the org's users: staff and the

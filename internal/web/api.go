@@ -30,8 +30,9 @@ import (
 //     principal's scope, so they answer 404 too.
 //
 // Roles: staff may use everything; an admin everything on its own org
-// except creating or listing orgs; a service token only authenticate and
-// failed-logins, on its own org.
+// except creating or listing orgs and adding or removing contacts (it may
+// list them); a service token only authenticate and failed-logins, on its
+// own org.
 
 // apiHandler serves one API route for an authorised principal. An error it
 // returns is answered with the error shape; nothing may have been written
@@ -59,8 +60,8 @@ func (s *Server) apiTable() []apiRoute {
 		{"GET " + org, managers, s.apiOrg},
 		{"PATCH " + org, managers, s.apiOrgUpdate},
 		{"GET " + org + "/contacts", managers, s.apiContacts},
-		{"POST " + org + "/contacts", managers, s.apiContactAdd},
-		{"DELETE " + org + "/contacts/{email}", managers, s.apiContactRemove},
+		{"POST " + org + "/contacts", staff, s.apiContactAdd},
+		{"DELETE " + org + "/contacts/{email}", staff, s.apiContactRemove},
 		{"GET " + org + "/users", managers, s.apiUsers},
 		{"POST " + org + "/users", managers, s.apiUserCreate},
 		{"POST " + org + "/users/reset-failed-logins", managers, s.apiResetFailedLogins},

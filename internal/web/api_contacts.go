@@ -6,8 +6,9 @@ import (
 	"github.com/unlockd/unlockd/internal/store"
 )
 
-// apiContacts lists the org's authorised contacts by address.
-func (s *Server) apiContacts(w http.ResponseWriter, r *http.Request, _ Principal) error {
+// apiContacts lists the org's authorised contacts by address; staff also
+// see which other orgs share each address.
+func (s *Server) apiContacts(w http.ResponseWriter, r *http.Request, p Principal) error {
 	slug, err := orgParam(r)
 	if err != nil {
 		return err
@@ -25,7 +26,7 @@ func (s *Server) apiContacts(w http.ResponseWriter, r *http.Request, _ Principal
 	}
 	views := make([]contactJSON, len(contacts))
 	for i, c := range contacts {
-		views[i] = toContactJSON(c)
+		views[i] = toContactJSON(c, p)
 	}
 	return writeListJSON(w, pg, views, func(c contactJSON) string { return c.Email })
 }

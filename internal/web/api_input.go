@@ -145,6 +145,25 @@ func checkLength(field, v string, max int) error {
 	return nil
 }
 
+// optionalString is a JSON string field that tells "left out" (Set false)
+// from "" (Set true). A null is refused: it is neither.
+type optionalString struct {
+	Set   bool
+	Value string
+}
+
+// UnmarshalJSON reads a string; null is an error naming no Go type.
+func (o *optionalString) UnmarshalJSON(b []byte) error {
+	if string(b) == "null" {
+		return domain.Errorf(domain.CodeInvalid, "invalid JSON body: a null where a string is expected; leave the field out instead")
+	}
+	if err := json.Unmarshal(b, &o.Value); err != nil {
+		return domain.Errorf(domain.CodeInvalid, "invalid JSON body: a string is expected")
+	}
+	o.Set = true
+	return nil
+}
+
 // readNote reads a body {"note": "..."} whose note is required.
 func readNote(r *http.Request) (string, error) {
 	var in struct {

@@ -35,9 +35,9 @@ var (
 	hostOwn      = [3]int{200, 403, 200}
 	created      = [3]int{201, 201, 403}
 	createdOther = [3]int{201, 404, 404}
-	deleted      = [3]int{204, 204, 403}
 	deletedOther = [3]int{204, 404, 404}
 	staffCreated = [3]int{201, 403, 403}
+	staffDeleted = [3]int{204, 403, 403}
 )
 
 // userPath creates a fresh user in org and returns its path.
@@ -75,14 +75,14 @@ func matrixRoutes() []matrixRoute {
 		{"GET /api/v1/orgs/{org}/contacts", plain("/api/v1/orgs/{org}/contacts"), managed, managedOther},
 		{"POST /api/v1/orgs/{org}/contacts", func(_ *testing.T, f *apiFixture, org string) (string, string) {
 			return "/api/v1/orgs/" + org + "/contacts", `{"email":"` + f.unique("c") + `@example.org","name":"C"}`
-		}, created, createdOther},
+		}, staffCreated, createdOther},
 		{"DELETE /api/v1/orgs/{org}/contacts/{email}", func(t *testing.T, f *apiFixture, org string) (string, string) {
 			email := f.unique("gone") + "@example.org"
 			if _, err := f.store.AddContact(ctx, org, contact(email), "test", "cli"); err != nil {
 				t.Fatal(err)
 			}
 			return "/api/v1/orgs/" + org + "/contacts/" + url.PathEscape(email), ""
-		}, deleted, deletedOther},
+		}, staffDeleted, deletedOther},
 		{"GET /api/v1/orgs/{org}/users", plain("/api/v1/orgs/{org}/users"), managed, managedOther},
 		{"POST /api/v1/orgs/{org}/users", func(_ *testing.T, f *apiFixture, org string) (string, string) {
 			return "/api/v1/orgs/" + org + "/users", `{"username":"` + f.unique("new") + `"}`

@@ -1,7 +1,9 @@
 package web_test
 
 import (
+	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 
 	"github.com/unlockd/unlockd/internal/store"
@@ -111,17 +113,17 @@ func TestAPIOrgBadInput(t *testing.T) {
 func TestAPIContacts(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, s *store.Store) {
 		f := newAPIFixture(t, s)
-		var c struct{ Email, Name string }
-		f.call(t, asAdminA, "POST", "/api/v1/orgs/acme/contacts", `{"email":"Boss@ACME.example","name":"The Boss"}`).
+		var c contactAnswer
+		f.call(t, asStaff, "POST", "/api/v1/orgs/acme/contacts", `{"email":"Boss@ACME.example","name":"The Boss"}`).
 			want(t, http.StatusCreated, &c)
-		if c.Email != "boss@acme.example" || c.Name != "The Boss" {
-			t.Errorf("contact = %+v, want the address normalised", c)
+		if c.Email != "boss@acme.example" || c.Name != "The Boss" || c.SharedWith != nil || c.Warnings != nil {
+			t.Errorf("contact = %+v, want the address normalised and no warning", c)
 		}
-		f.call(t, asAdminA, "POST", "/api/v1/orgs/acme/contacts", `{"email":"BOSS@acme.example"}`).wantError(t, http.StatusConflict)
+		f.call(t, asStaff, "POST", "/api/v1/orgs/acme/contacts", `{"email":"BOSS@acme.example"}`).wantError(t, http.StatusConflict)
 		before := f.snapshot(t)
 		for _, body := range []string{`{"email":"not an address"}`, `{"email":""}`, `{"email":"a@b.example","name":"` + long(201) + `"}`,
-			`{"email":"` + long(300) + `@example.org"}`} {
-			f.call(t, asAdminA, "POST", "/api/v1/orgs/acme/contacts", body).wantError(t, http.StatusBadRequest)
+			`{"email":"` + long(300) + `@example.org"}`, `{"email":"a@b.example","shared_with":["x"]}`} {
+			f.call(t, asStaff, "POST", "/api/v1/orgs/acme/contacts", body).wantError(t, http.StatusBadRequest)
 		}
 		wantUnchanged(t, before, f.snapshot(t))
 
@@ -130,10 +132,57 @@ func TestAPIContacts(t *testing.T) {
 		if len(list.Items) != 2 || list.Items[0].Email != "boss@acme.example" || list.Items[1].Email != contactOf(orgA) {
 			t.Errorf("contacts = %+v", list.Items)
 		}
-		f.call(t, asAdminA, "DELETE", "/api/v1/orgs/acme/contacts/BOSS@acme.example", "").want(t, http.StatusNoContent, nil)
-		f.call(t, asAdminA, "DELETE", "/api/v1/orgs/acme/contacts/boss@acme.example", "").wantError(t, http.StatusNotFound)
-		f.call(t, asAdminA, "DELETE", "/api/v1/orgs/acme/contacts/"+contactOf(orgB), "").wantError(t, http.StatusNotFound)
-		f.call(t, asAdminA, "DELETE", "/api/v1/orgs/acme/contacts/%00", "").wantError(t, http.StatusNotFound)
+		f.call(t, asStaff, "DELETE", "/api/v1/orgs/acme/contacts/BOSS@acme.example", "").want(t, http.StatusNoContent, nil)
+		f.call(t, asStaff, "DELETE", "/api/v1/orgs/acme/contacts/boss@acme.example", "").wantError(t, http.StatusNotFound)
+		f.call(t, asStaff, "DELETE", "/api/v1/orgs/acme/contacts/"+contactOf(orgB), "").wantError(t, http.StatusNotFound)
+		f.call(t, asStaff, "DELETE", "/api/v1/orgs/acme/contacts/%00", "").wantError(t, http.StatusNotFound)
+	})
+}
+
+// contactAnswer is a contact as the API shows it.
+type contactAnswer struct {
+	Email, Name string
+	SharedWith  []string `json:"shared_with"`
+	Warnings    []string
+}
+
+// TestAPIContactsAreStaffOnly is the attack of an org admin claiming
+// another org's contact: adding or removing a contact of its own org is
+// 403 and writes nothing, whichever address it names; it may still list
+// them, without learning which other orgs share an address.
+func TestAPIContactsAreStaffOnly(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		f := newAPIFixture(t, s)
+		before := f.snapshot(t)
+		for _, body := range []string{`{"email":"` + contactOf(orgB) + `","name":"Their IT"}`, `{"email":"new@acme.example"}`, `{"email":"not an address"}`} {
+			if code := f.call(t, asAdminA, "POST", "/api/v1/orgs/acme/contacts", body).wantError(t, http.StatusForbidden); code != "forbidden" {
+				t.Errorf("code %q", code)
+			}
+		}
+		f.call(t, asAdminA, "DELETE", "/api/v1/orgs/acme/contacts/"+contactOf(orgA), "").wantError(t, http.StatusForbidden)
+		f.call(t, asAdminA, "DELETE", "/api/v1/orgs/acme/contacts/nobody@acme.example", "").wantError(t, http.StatusForbidden)
+		f.call(t, asAdminA, "POST", "/api/v1/orgs/globex/contacts", `{"email":"x@globex.example"}`).wantError(t, http.StatusNotFound)
+		f.call(t, asAdminA, "DELETE", "/api/v1/orgs/globex/contacts/"+contactOf(orgB), "").wantError(t, http.StatusNotFound)
+		wantUnchanged(t, before, f.snapshot(t))
+
+		// Staff may share an address, and are warned; the admin's list
+		// does not name the other org.
+		var c contactAnswer
+		f.call(t, asStaff, "POST", "/api/v1/orgs/acme/contacts", `{"email":"`+strings.ToUpper(contactOf(orgB))+`"}`).want(t, http.StatusCreated, &c)
+		if len(c.SharedWith) != 1 || c.SharedWith[0] != orgB || len(c.Warnings) != 1 ||
+			!strings.Contains(c.Warnings[0], contactOf(orgB)+" is also a contact of "+orgB) || !strings.Contains(c.Warnings[0], "queued for staff") {
+			t.Errorf("shared contact = %+v, want shared_with [%s] and a warning", c, orgB)
+		}
+		var list struct{ Items []contactAnswer }
+		f.call(t, asStaff, "GET", "/api/v1/orgs/acme/contacts", "").want(t, http.StatusOK, &list)
+		if len(list.Items) != 2 || fmt.Sprint(list.Items[1].SharedWith) != "["+orgB+"]" || list.Items[0].SharedWith != nil {
+			t.Errorf("staff's list = %+v, want %s shared with %s", list.Items, contactOf(orgB), orgB)
+		}
+		r := f.call(t, asAdminA, "GET", "/api/v1/orgs/acme/contacts", "")
+		r.want(t, http.StatusOK, nil)
+		if strings.Contains(string(r.body), orgB+`"`) || strings.Contains(string(r.body), "shared_with") {
+			t.Errorf("the admin's list names the other org: %s", r.body)
+		}
 	})
 }
 

@@ -9,12 +9,13 @@ import (
 )
 
 // userCreate is the body of POST /orgs/{org}/users. The password is
-// optional; without one the user cannot sign in until one is set.
+// optional; without one the user cannot sign in until one is set. One that
+// is given, "" included, must pass domain.CheckPassword.
 type userCreate struct {
-	Username    string `json:"username"`
-	DisplayName string `json:"display_name"`
-	Email       string `json:"email"`
-	Password    string `json:"password"`
+	Username    string         `json:"username"`
+	DisplayName string         `json:"display_name"`
+	Email       string         `json:"email"`
+	Password    optionalString `json:"password"`
 }
 
 // apiUserCreate adds a user to the org, active. A username taken in the org
@@ -55,11 +56,11 @@ func (in userCreate) user() (domain.User, error) {
 		}
 		u.Email = email
 	}
-	if in.Password != "" {
-		if err := password.Check(in.Password); err != nil {
-			return u, domain.Errorf(codeUnprocessable, "%s", err.Error())
+	if in.Password.Set {
+		if err := domain.CheckPassword(in.Password.Value, u.Username, u.Email, u.DisplayName); err != nil {
+			return u, err
 		}
-		hash, err := password.Hash(in.Password, password.Default)
+		hash, err := password.Hash(in.Password.Value, password.Default)
 		if err != nil {
 			return u, err
 		}

@@ -2,9 +2,15 @@ package web
 
 import "net/http"
 
-// passwordBody is the body of POST .../password: {} to generate one, or
-// {"password": "..."} to set it.
+// passwordBody is the body of POST .../password: {} (or no body) to
+// generate one, or {"password": "..."} to set it; "" is a password too, and
+// refused.
 type passwordBody struct {
+	Password optionalString `json:"password"`
+}
+
+// generatedPassword is the answer carrying a generated password.
+type generatedPassword struct {
 	Password string `json:"password"`
 }
 
@@ -28,6 +34,6 @@ func (s *Server) apiUserPassword(w http.ResponseWriter, r *http.Request, p Princ
 		w.WriteHeader(http.StatusNoContent)
 		return nil
 	}
-	writeJSON(w, http.StatusOK, passwordBody{Password: generated})
+	writeJSON(w, http.StatusOK, generatedPassword{Password: generated})
 	return nil
 }

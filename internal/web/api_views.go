@@ -30,13 +30,22 @@ func toOrgJSON(o domain.Org) orgJSON {
 		AutoUnlock: p.AutoUnlock, MaxRequestsPerHour: p.MaxRequestsPerHour}
 }
 
-// contactJSON is an authorised contact.
+// contactJSON is an authorised contact. SharedWith, the other orgs with the
+// same address, is shown to staff only: to an admin it would name other
+// orgs.
 type contactJSON struct {
-	Email string `json:"email"`
-	Name  string `json:"name"`
+	Email      string   `json:"email"`
+	Name       string   `json:"name"`
+	SharedWith []string `json:"shared_with,omitempty"`
 }
 
-func toContactJSON(c domain.Contact) contactJSON { return contactJSON{Email: c.Email, Name: c.Name} }
+func toContactJSON(c domain.Contact, p Principal) contactJSON {
+	v := contactJSON{Email: c.Email, Name: c.Name}
+	if p.Staff() {
+		v.SharedWith = c.SharedWith
+	}
+	return v
+}
 
 // userJSON is a user and, while locked, its lock.
 type userJSON struct {

@@ -10,8 +10,7 @@ import (
 
 // Codes the HTTP layer adds to the domain's.
 const (
-	codeUnauthorized  domain.Code = "unauthorized"
-	codeUnprocessable domain.Code = "unprocessable"
+	codeUnauthorized domain.Code = "unauthorized"
 	// The API's strict input rules (api_input.go) and its catch-all route.
 	codeTooLarge        domain.Code = "too_large"
 	codeUnsupportedType domain.Code = "unsupported_media_type"
@@ -31,7 +30,7 @@ func status(c domain.Code) int {
 		return http.StatusNotFound
 	case domain.CodeConflict:
 		return http.StatusConflict
-	case codeUnprocessable:
+	case domain.CodeWeakPassword:
 		return http.StatusUnprocessableEntity
 	case domain.CodeRateLimit:
 		return http.StatusTooManyRequests

@@ -39,6 +39,8 @@ func TestUIAuthorisation(t *testing.T) {
 		{"GET", "/orgs/acme/users/alice", nil, "200", "200", "404"},
 		{"GET", "/orgs/acme/users/nobody", nil, "404", "404", "404"},
 		{"GET", "/orgs/acme/policy", nil, "200", "200", "404"},
+		{"GET", "/orgs/acme/contacts", nil, "200", "200", "404"},
+		{"GET", "/orgs/nope/contacts", nil, "404", "404", "404"},
 		{"GET", "/orgs/acme/audit", nil, "200", "200", "404"},
 		{"GET", "/orgs/globex/users/gus", nil, "200", "404", "200"},
 		{"POST", "/requests/" + req + "/reject", url.Values{"note": {"not today"}}, "303 /queue", "303 /queue", "404"},
@@ -49,6 +51,10 @@ func TestUIAuthorisation(t *testing.T) {
 		{"POST", "/orgs/acme/reset-failed-logins", nil, "303 /orgs/acme", "303 /orgs/acme", "404"},
 		{"POST", "/orgs/acme/policy", url.Values{"max_failed_logins": {"3"}, "lockout_duration": {"0"},
 			"failure_window": {"1h"}, "max_requests_per_hour": {"10"}}, "303 /orgs/acme/policy", "303 /orgs/acme/policy", "404"},
+		// Contacts are staff's to grant: an admin of the org is refused.
+		{"POST", "/orgs/acme/contacts", url.Values{"email": {"boss@acme.example"}}, "303 /orgs/acme/contacts", "403", "404"},
+		{"POST", "/orgs/acme/contacts/remove", url.Values{"email": {"boss@acme.example"}}, "303 /orgs/acme/contacts", "403", "404"},
+		{"POST", "/orgs/globex/contacts", url.Values{"email": {"it@acme.example"}}, "303 /orgs/globex/contacts", "404", "403"},
 		{"POST", "/orgs/globex/users/gus/unlock", nil, "303 /orgs/globex/users/gus", "404", "303 /orgs/globex/users/gus"},
 		{"POST", "/signout", nil, "303 /signin", "303 /signin", "303 /signin"},
 	}

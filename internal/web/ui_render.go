@@ -117,7 +117,7 @@ func (u *ui) fail(w http.ResponseWriter, r *http.Request, v *visit, err error) {
 
 // flash is a one-time message shown on the page a form action redirects to.
 type flash struct {
-	Kind    string // "ok" or "error"
+	Kind    string // "ok", "warn" or "error"
 	Message string
 }
 
@@ -141,7 +141,7 @@ func (u *ui) takeFlash(w http.ResponseWriter, r *http.Request) *flash {
 	u.setCookie(w, flashCookie, "", -1, http.SameSiteLaxMode)
 	kind, enc, _ := strings.Cut(c, ".")
 	msg, err := base64.RawURLEncoding.DecodeString(enc)
-	if err != nil || (kind != "ok" && kind != "error") || len(msg) == 0 || len(msg) > maxFlash {
+	if err != nil || (kind != "ok" && kind != "warn" && kind != "error") || len(msg) == 0 || len(msg) > maxFlash {
 		return nil
 	}
 	return &flash{Kind: kind, Message: string(msg)}
@@ -153,7 +153,7 @@ func (u *ui) takeFlash(w http.ResponseWriter, r *http.Request) *flash {
 // error page (not found, forbidden, internal).
 func (u *ui) done(w http.ResponseWriter, r *http.Request, to string, err error, okMsg string) error {
 	switch domain.ErrorCode(err) {
-	case domain.CodeConflict, domain.CodeInvalid, codeUnprocessable:
+	case domain.CodeConflict, domain.CodeInvalid, domain.CodeWeakPassword:
 		u.setFlash(w, "error", domain.ErrorMessage(err))
 	default:
 		if err != nil {

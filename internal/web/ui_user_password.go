@@ -12,17 +12,22 @@ type passwordData struct {
 	Password string
 }
 
-// generatePassword sets a generated password and shows it once, on a page
-// no cache keeps. The store holds only its hash.
-func (u *ui) generatePassword(w http.ResponseWriter, r *http.Request, v *visit) error {
+// setUserPassword sets the password the form chose, when it has a password
+// field (an empty one is refused like any password breaking the rules, with
+// a message on the user page), or else a generated one, shown once on a page
+// no cache keeps. The store holds only the hash.
+func (u *ui) setUserPassword(w http.ResponseWriter, r *http.Request, v *visit) error {
 	org, err := u.orgFor(r, v)
 	if err != nil {
 		return err
 	}
 	name := r.PathValue("username")
-	pw, err := u.setPassword(r.Context(), v.Principal, org.Slug, name, "")
-	if err != nil {
-		return u.done(w, r, userPath(org.Slug, name), err, "")
+	to := userPath(org.Slug, name)
+	chosen := optionalString{Value: r.PostForm.Get("password")}
+	_, chosen.Set = r.PostForm["password"]
+	pw, err := u.setPassword(r.Context(), v.Principal, org.Slug, name, chosen)
+	if err != nil || chosen.Set {
+		return u.done(w, r, to, err, "The new password is set.")
 	}
 	if pw == "" {
 		return domain.Errorf(domain.CodeInternal, "no password was generated")

@@ -1,0 +1,34 @@
+package config
+
+import (
+	"net"
+	"strings"
+)
+
+// Warnings lists what is valid in c but unsafe outside a loopback setup:
+// check-config prints them and the program logs them at start.
+func (c *Config) Warnings() []string {
+	h := &c.HTTP
+	var ws []string
+	if !listensOnLoopback(h.Listen) && !strings.HasPrefix(strings.ToLower(h.PublicURL), "https://") {
+		ws = append(ws, "http.listen "+h.Listen+" is not a loopback address but http.public_url is not https://: "+
+			"the web UI's session cookies are sent without Secure and can be read on the wire; "+
+			"serve it over https and set public_url to the https address")
+	}
+	metrics := h.MetricsListen
+	if metrics == "" {
+		metrics = h.Listen
+	}
+	if h.MetricsToken == "" && !listensOnLoopback(metrics) {
+		ws = append(ws, "/metrics on "+metrics+" is open to anyone who can reach that address: "+
+			"set http.metrics_token, or a loopback or internal http.metrics_listen")
+	}
+	return ws
+}
+
+// listensOnLoopback reports whether a listen address (host:port, already
+// validated) is bound to loopback only; an empty host is every interface.
+func listensOnLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	return err == nil && host != "" && isLoopback(host)
+}
