@@ -14,7 +14,7 @@ import (
 var profile = idna.Lookup
 
 // Normalize returns addr, a bare address without display name, in canonical
-// form: lower case, domain converted to its A-label (punycode) form.
+// form: ASCII letters in lower case, domain converted to its A-label (punycode) form.
 func Normalize(addr string) (string, error) {
 	a, err := mail.ParseAddress(addr)
 	if err != nil {
@@ -40,7 +40,20 @@ func NormalizeParsed(addr string) (string, error) {
 	if !strings.Contains(domain, ".") {
 		return "", fmt.Errorf("address: %q has no top-level domain", addr)
 	}
-	return strings.ToLower(addr[:at]) + "@" + strings.ToLower(domain), nil
+	return asciiLower(addr[:at]) + "@" + strings.ToLower(domain), nil
+}
+
+// asciiLower lower-cases the ASCII letters of s and leaves every other
+// character alone: Unicode case mapping would make distinct mailboxes
+// equal (the Kelvin sign "\u212a" lower-cases to "k").
+func asciiLower(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }
 
 // Domain returns the domain of a normalised address.

@@ -9,6 +9,11 @@ func TestNormalize(t *testing.T) {
 		{"ops@BÜCHER.example", "ops@xn--bcher-kva.example"},
 		{"ops@xn--bcher-kva.example", "ops@xn--bcher-kva.example"},
 		{" it@acme.example ", "it@acme.example"},
+		// Only ASCII letters fold: the Kelvin sign is not "k", nor a dotted
+		// capital I an "i", so a look-alike never equals a contact.
+		{"\u212aim@acme.example", "\u212aim@acme.example"},
+		{"\u0130T@acme.example", "\u0130t@acme.example"},
+		{"ÄNN@acme.example", "Änn@acme.example"},
 	}
 	for _, tt := range tests {
 		got, err := Normalize(tt.in)

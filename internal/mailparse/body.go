@@ -55,16 +55,23 @@ func mediaType(e *message.Entity) string {
 	return strings.ToLower(strings.TrimSpace(t))
 }
 
+// isAttachment reports whether e is a file rather than the message text:
+// a disposition of attachment, or a file name in its Content-Disposition or
+// Content-Type, even on an inline text part ("users.txt" shown inline was
+// still written by whoever made the file).
 func isAttachment(e *message.Entity) bool {
-	v := e.Header.Get("Content-Disposition")
-	if v == "" {
-		return false
+	if v := e.Header.Get("Content-Disposition"); v != "" {
+		d, params, err := mime.ParseMediaType(v)
+		if d == "" && err != nil {
+			d, _, _ = strings.Cut(v, ";")
+		}
+		if strings.EqualFold(strings.TrimSpace(d), "attachment") || params["filename"] != "" ||
+			strings.Contains(strings.ToLower(v), "filename") {
+			return true
+		}
 	}
-	d, _, err := mime.ParseMediaType(v)
-	if d == "" && err != nil {
-		d, _, _ = strings.Cut(v, ";")
-	}
-	return strings.EqualFold(strings.TrimSpace(d), "attachment")
+	_, params, _ := mime.ParseMediaType(e.Header.Get("Content-Type"))
+	return params["name"] != ""
 }
 
 func (w *walker) entity(e *message.Entity, depth int) (string, textKind) {

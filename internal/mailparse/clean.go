@@ -5,7 +5,8 @@ import (
 )
 
 // cleanText removes from a body text what SPEC §3 says to ignore: lines
-// quoted with ">", everything from a reply header on ("On ... wrote:",
+// quoted with ">" or "|", everything from a reply header or a forwarded
+// message's marker on ("On ... wrote:",
 // "Am ... schrieb ...:", "Le ... a écrit :", "-----Original Message-----",
 // an Outlook "From: ... Sent: ..." block), and everything after a
 // signature separator ("-- " or "--" alone on a line). Line endings become
@@ -20,7 +21,7 @@ func cleanText(s string) string {
 		if cutsHere(lines, i) {
 			break
 		}
-		if strings.HasPrefix(strings.TrimLeft(line, " \t"), ">") {
+		if t := strings.TrimLeft(line, " \t"); strings.HasPrefix(t, ">") || strings.HasPrefix(t, "|") {
 			continue
 		}
 		out = append(out, line)
@@ -36,7 +37,7 @@ func cutsHere(lines []string, i int) bool {
 	}
 	t := strings.TrimSpace(line)
 	lt := strings.ToLower(t)
-	if isOriginalMessage(lt) {
+	if isOriginalMessage(lt) || isForwardMarker(lt) {
 		return true
 	}
 	// "On <date>, <name> wrote:" may be wrapped over up to three lines.
@@ -72,6 +73,21 @@ func isOriginalMessage(lt string) bool {
 	}
 	core := strings.TrimSpace(strings.Trim(lt, "- "))
 	return core == "original message" || core == "ursprüngliche nachricht"
+}
+
+// isForwardMarker matches the lines that open a forwarded message:
+// Gmail's "---------- Forwarded message ---------", Apple Mail's "Begin
+// forwarded message:", Thunderbird's "-------- Forwarded Message --------"
+// and their German and French forms. What follows was written by someone
+// else, so it names no one.
+func isForwardMarker(lt string) bool {
+	core := strings.TrimSpace(strings.Trim(lt, "-: "))
+	switch core {
+	case "forwarded message", "begin forwarded message", "weitergeleitete nachricht",
+		"message transféré", "message transfere", "original message follows":
+		return true
+	}
+	return false
 }
 
 // isHeaderLine reports whether lt (lower case) starts with one of the

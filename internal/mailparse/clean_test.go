@@ -20,7 +20,10 @@ func TestCleanText(t *testing.T) {
 		{"outlook block", "new\n\nFrom: IT <it@x.example>\nSent: Monday\nTo: y\nSubject: z\n\nold", "new"},
 		{"outlook bold", "new\n*From:* IT\n*Sent:* Monday\nold", "new"},
 		{"outlook german", "neu\nVon: IT\nGesendet: Montag\nalt", "neu"},
-		{"gmail forward kept", "fwd\n---------- Forwarded message ---------\nFrom: A <a@x.example>\nDate: Mon\nSubject: s\n\nuser a", "fwd\n---------- Forwarded message ---------\nFrom: A <a@x.example>\nDate: Mon\nSubject: s\n\nuser a"},
+		{"gmail forward cut", "fwd\n---------- Forwarded message ---------\nFrom: A <a@x.example>\nDate: Mon\nSubject: s\n\nuser a", "fwd"},
+		{"apple forward cut", "see below\n\nBegin forwarded message:\n\nFrom: A\nuser a", "see below"},
+		{"thunderbird forward cut", "x\n-------- Forwarded Message --------\nuser a", "x"},
+		{"bar-quoted lines dropped", "user b\n| user a\n  |user c", "user b"},
 		{"from without sent kept", "From: me\nuser a", "From: me\nuser a"},
 		{"empty", "", ""},
 	}
@@ -46,6 +49,12 @@ func TestHTMLToText(t *testing.T) {
 		{"pre kept", "<pre>a\n  b</pre>", "a\n  b\n"},
 		{"list", "<ul><li>a</li><li>b</li></ul>", "a\nb\n"},
 		{"comment", "a<!-- user x -->b", "ab\n"},
+		{"display none", `a<span style="color:red; DISPLAY : none !important">user x</span>`, "a\n"},
+		{"visibility hidden", `a<div style="visibility:hidden">user x</div>`, "a\n"},
+		{"zero font size", `a<font style="font-size:0px">user x</font><span style="font-size: 0.0em">user y</span>`, "a\n"},
+		{"zero height", `a<div style="max-height:0;overflow:hidden">user x</div>`, "a\n"},
+		{"hidden attribute", `a<p hidden>user x</p>`, "a\n"},
+		{"visible styles kept", `<span style="font-size:10px;display:inline">user x</span>`, "user x\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

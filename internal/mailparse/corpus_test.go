@@ -39,7 +39,9 @@ var corpus = []corpusRow{
 	{file: "dkim_l_tag.eml", from: anna, users: []string{"dkimuser", "appendeduser"}, subject: "dkim l=", messageID: "dkiml@mail.customer.example"},
 	{file: "dsn_bounce.eml", from: "mailer-daemon@mx.customer.example", auto: true, subject: "Undelivered Mail Returned to Sender", messageID: "dsn1@mail.customer.example"},
 	{file: "forged_authres.eml", from: "it@customer.example", users: []string{"authuser"}, subject: "Unlock: authuser", messageID: "authres@mail.customer.example"},
-	{file: "forwarded_request.eml", from: anna, users: []string{"jdoe"}, subject: "Fwd: locked out", messageID: "fwd1@mail.customer.example"},
+	// A forwarded message was written by someone else: it names no one
+	// (the contact must name the user in words of their own).
+	{file: "forwarded_request.eml", from: anna, subject: "Fwd: locked out", messageID: "fwd1@mail.customer.example"},
 	{file: "garbage.eml", err: true},
 	{file: "german_reply.eml", from: anna, users: []string{"kmeyer"}, subject: "AW: Konto gesperrt", messageID: "de@mail.customer.example"},
 	{file: "gmail_alternative.eml", from: "bob@customer.example", users: []string{"mmuster"}, subject: "unlock please", messageID: "CAF=+abcCAGmail123@mail.gmail.com"},

@@ -13,11 +13,14 @@
 // preferred over text/html inside multipart/alternative, other multiparts
 // are concatenated, and attachments (Content-Disposition: attachment,
 // non-text types, message/rfc822) are skipped without being decoded.
-// Quoted replies ("> ..." lines, "On ... wrote:", "Am ... schrieb ...:",
-// "-----Original Message-----", Outlook "From: / Sent:" blocks) and
-// signatures (after a "-- " or "--" line) are removed before usernames are
-// searched. Outlook-style forwards look exactly like Outlook replies and are
-// cut the same way; Gmail- and Apple-style forwards are kept.
+// Text parts that are attachments (a disposition of attachment, or a file
+// name) are skipped too, and so is HTML hidden from the reader
+// (display:none, visibility:hidden, the hidden attribute, a zero font
+// size). Quoted replies ("> ..." and "| ..." lines, "On ... wrote:", "Am
+// ... schrieb ...:", "-----Original Message-----", Outlook "From: / Sent:"
+// blocks), forwarded messages (Gmail's, Apple Mail's and Thunderbird's
+// markers) and signatures (after a "-- " or "--" line) are removed before
+// usernames are searched: what someone else wrote names no one.
 //
 // The header block is read once, by internal/mailheader, exactly as the
 // DKIM verifier reads it; Message.Header hands that parse on to sender

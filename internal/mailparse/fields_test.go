@@ -56,3 +56,20 @@ func TestSingleFieldsAndFolding(t *testing.T) {
 		})
 	}
 }
+
+// TestTextAttachmentsNameNoOne: a text file attached, even inline, is not
+// the message's text.
+func TestTextAttachmentsNameNoOne(t *testing.T) {
+	raw := "From: a@acme.example\r\nSubject: see file\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n" +
+		"--b\r\nContent-Type: text/plain\r\n\r\nuser bob\r\n" +
+		"--b\r\nContent-Type: text/plain; name=\"users.txt\"\r\n\r\nuser x1\r\n" +
+		"--b\r\nContent-Type: text/plain\r\nContent-Disposition: inline; filename=\"more.txt\"\r\n\r\nuser x2\r\n" +
+		"--b\r\nContent-Type: text/plain\r\nContent-Disposition: inline; filename*=utf-8''m%C3%A4re.txt\r\n\r\nuser x3\r\n--b--\r\n"
+	m, err := Parse([]byte(raw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := texts(m.Usernames); !slices.Equal(got, []string{"bob"}) {
+		t.Errorf("Usernames = %q, want only bob", got)
+	}
+}

@@ -113,6 +113,12 @@ func skipElement(n *html.Node) bool {
 	}
 	for _, a := range n.Attr {
 		switch a.Key {
+		case "hidden":
+			return true
+		case "style":
+			if hiddenStyle(a.Val) {
+				return true
+			}
 		case "class":
 			for _, c := range strings.Fields(a.Val) {
 				switch c {
@@ -127,6 +133,50 @@ func skipElement(n *html.Node) bool {
 		}
 	}
 	return false
+}
+
+// hiddenStyle reports whether an inline style hides its element from the
+// reader: display:none, visibility:hidden, a zero font size, opacity or
+// height. Text the reader cannot see names no one.
+func hiddenStyle(style string) bool {
+	for decl := range strings.SplitSeq(strings.ToLower(style), ";") {
+		k, v, ok := strings.Cut(decl, ":")
+		if !ok {
+			continue
+		}
+		k = strings.TrimSpace(k)
+		v = strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "!important"))
+		switch k {
+		case "display":
+			if v == "none" {
+				return true
+			}
+		case "visibility":
+			if v == "hidden" || v == "collapse" {
+				return true
+			}
+		case "font-size", "opacity", "max-height", "height":
+			if zeroLength(v) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// zeroLength reports whether a CSS value is zero in any unit ("0", "0px",
+// "0.0em", "0%").
+func zeroLength(v string) bool {
+	v = strings.TrimRight(v, "abcdefghijklmnopqrstuvwxyz%")
+	if v == "" {
+		return false
+	}
+	for _, c := range v {
+		if c != '0' && c != '.' {
+			return false
+		}
+	}
+	return true
 }
 
 func isBlock(a atom.Atom) bool {

@@ -600,3 +600,24 @@ func TestDecideRecordsMessagesWithRawSubjects(t *testing.T) {
 		}
 	})
 }
+
+// TestDecideLookalikeSenderIsNoContact: only ASCII letters fold, on both
+// engines, whichever side holds the look-alike (U+212A KELVIN SIGN
+// lower-cases to "k" under Unicode rules, and PostgreSQL's lower() follows
+// the locale).
+func TestDecideLookalikeSenderIsNoContact(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		withClock(s)
+		mustOrg(t, s, "acme", nil)
+		mustContact(t, s, "acme", "kim@acme.example")
+		mustContact(t, s, "acme", "\u212aen@acme.example")
+		mustFailedLock(t, s, "acme", "jsmith", s.Now())
+		for i, sender := range []string{"\u212aim@acme.example", "ken@acme.example"} {
+			d := mustDecide(t, s, message("support", fmt.Sprintf("<lookalike-%d@acme.example>", i)), verified(sender, "jsmith"))
+			if d.Decision.Verdict != domain.VerdictRejected || len(d.Decision.Items) != 0 {
+				t.Errorf("%q: decision %+v, want rejected as no contact", sender, d.Decision)
+			}
+		}
+		wantLocked(t, s, "acme", "jsmith", domain.LockFailedLogins)
+	})
+}

@@ -167,10 +167,13 @@ func (s *Store) accounts(ctx context.Context, tx *sqlx.Tx, sender string, userna
 		return nil, nil
 	}
 	var contacts []contactRow
-	// Locking the contact rows serialises concurrent decisions for one
+	// Addresses on record are normalised (internal/address), so the exact
+	// comparison decides; lower() only lets the index serve, and cannot
+	// fold a Unicode look-alike into a match (PostgreSQL's lower() follows
+	// the locale). Locking the contact rows serialises concurrent decisions for one
 	// contact, so the hourly limit below cannot be raced past.
 	if err := sqlx.SelectContext(ctx, tx, &contacts, tx.Rebind(`SELECT id, org_id, email, name FROM contacts
-		WHERE lower(email) = ? ORDER BY org_id`+s.forUpdate()), sender); err != nil {
+		WHERE lower(email) = ? AND email = ? ORDER BY org_id`+s.forUpdate()), sender, sender); err != nil {
 		return nil, fmt.Errorf("store: contacts of %s: %w", sender, err)
 	}
 	accounts := make([]domain.Account, 0, len(contacts))
