@@ -66,7 +66,9 @@ var autoHeaders = []headerSign{
 	{"X-Auto-Response-Suppress", containsWord("All"), "Exchange and Outlook on automatic replies"},
 	{"X-MS-Exchange-Inbox-Rules-Loop", anyValue, "Exchange inbox rules (forwards, redirects, replies)"},
 	{"X-FC-MachineGenerated", oneOf("true"), "FirstClass"},
-	{"X-POST-MessageClass", func(v string) bool { return strings.EqualFold(strings.Join(strings.Fields(v), " "), "9; Autoresponder") }, "Mailtraq"},
+	{"X-POST-MessageClass", func(v string) bool {
+		return strings.EqualFold(strings.Join(strings.Fields(v), " "), "9; Autoresponder")
+	}, "Mailtraq"},
 	{"Delivered-To", oneOf("autoresponder"), "qmail autoresponder"},
 	{"X-Loop", oneOf("yes", "true"), "Zammad and other ticket systems"},
 	{"List-Id", anyValue, "RFC 2919 mailing lists"},
