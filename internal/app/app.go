@@ -104,7 +104,8 @@ func (a *App) build(ctx context.Context) error {
 
 func (a *App) buildWatchers() {
 	verifier := &senderauth.Verifier{Mode: senderauth.Mode(a.cfg.SenderAuth.Mode), AuthservID: a.cfg.SenderAuth.AuthservID,
-		DNSResolver: a.cfg.SenderAuth.DNSResolver, LookupTXT: a.opts.LookupTXT, Logger: a.log}
+		DNSResolver: a.cfg.SenderAuth.DNSResolver, LookupTXT: a.opts.LookupTXT, Logger: a.log,
+		MaxSignatureAge: a.cfg.SenderAuth.MaxSignatureAge.Std()}
 	log := a.log.With("component", "intake")
 	pipe := &intake.Pipeline{Store: a.Store, Verifier: verifier, Render: a.renderer.Decision, Log: log,
 		Decided: func(d store.Decided, took time.Duration) {

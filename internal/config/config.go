@@ -58,6 +58,12 @@ const (
 	DefaultMaxMessageBytes = 10 << 20
 	// DefaultRequestTTL is limits.request_ttl.
 	DefaultRequestTTL = 7 * 24 * time.Hour
+	// DefaultMaxSignatureAge is sender_auth.max_signature_age.
+	DefaultMaxSignatureAge = 7 * 24 * time.Hour
+	// DefaultDeferralTries is limits.deferral_tries.
+	DefaultDeferralTries = 8
+	// DefaultDeferralMaxAge is limits.deferral_max_age.
+	DefaultDeferralMaxAge = time.Hour
 	// DefaultLogLevel is log.level.
 	DefaultLogLevel = "info"
 )
@@ -120,6 +126,9 @@ type SenderAuth struct {
 	Mode        string `yaml:"mode"`         // dkim, authentication-results, any or off
 	AuthservID  string `yaml:"authserv_id"`  // the trusted Authentication-Results writer
 	DNSResolver string `yaml:"dns_resolver"` // host:port for DKIM lookups; empty means the system resolver
+	// MaxSignatureAge: older DKIM signatures (by t=, or a signed Date) do
+	// not count, so an old genuine mail cannot be replayed.
+	MaxSignatureAge Duration `yaml:"max_signature_age"`
 }
 
 // HTTP configures the API and web UI listener.
@@ -146,6 +155,11 @@ type HTTP struct {
 type Limits struct {
 	MaxMessageBytes ByteSize `yaml:"max_message_bytes"` // larger messages are rejected unread
 	RequestTTL      Duration `yaml:"request_ttl"`       // queued requests expire after this
+	// DeferralTries and DeferralMaxAge cap how often, and for how long, a
+	// message whose sender authentication failed temporarily is tried
+	// again before it is decided as unauthenticated.
+	DeferralTries  int      `yaml:"deferral_tries"`
+	DeferralMaxAge Duration `yaml:"deferral_max_age"`
 }
 
 // Log configures the process logger.
@@ -165,13 +179,15 @@ func Default() *Config {
 			TLS:         TLSStartTLS,
 			MaxAttempts: DefaultSMTPMaxAttempts,
 		},
-		SenderAuth: SenderAuth{Mode: SenderAuthAny},
+		SenderAuth: SenderAuth{Mode: SenderAuthAny, MaxSignatureAge: Duration(DefaultMaxSignatureAge)},
 		HTTP: HTTP{Listen: DefaultListen, ReadHeaderTimeout: Duration(DefaultReadHeaderTimeout),
 			ReadTimeout: Duration(DefaultReadTimeout), WriteTimeout: Duration(DefaultWriteTimeout),
 			IdleTimeout: Duration(DefaultIdleTimeout), MaxHeaderBytes: DefaultMaxHeaderBytes},
 		Limits: Limits{
 			MaxMessageBytes: DefaultMaxMessageBytes,
 			RequestTTL:      Duration(DefaultRequestTTL),
+			DeferralTries:   DefaultDeferralTries,
+			DeferralMaxAge:  Duration(DefaultDeferralMaxAge),
 		},
 		Log: Log{Level: DefaultLogLevel, Format: LogText},
 	}

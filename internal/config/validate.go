@@ -38,6 +38,12 @@ func (c *Config) Validate() error {
 	if c.Limits.RequestTTL <= 0 {
 		ps.add("limits.request_ttl", "must be positive")
 	}
+	if c.Limits.DeferralTries < 1 {
+		ps.add("limits.deferral_tries", "must be at least 1")
+	}
+	if c.Limits.DeferralMaxAge <= 0 {
+		ps.add("limits.deferral_max_age", "must be positive")
+	}
 	if c.TemplatesDir != "" {
 		if fi, err := os.Stat(c.TemplatesDir); err != nil {
 			ps.add("templates_dir", "not usable: %v", err)
@@ -142,6 +148,9 @@ func (c *Config) validateSenderAuth(ps *Problems) {
 	}
 	if sa.DNSResolver != "" {
 		hostPort(ps, "sender_auth.dns_resolver", sa.DNSResolver, true)
+	}
+	if sa.MaxSignatureAge <= 0 {
+		ps.add("sender_auth.max_signature_age", "must be positive")
 	}
 }
 

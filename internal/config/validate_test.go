@@ -275,6 +275,8 @@ func TestValidate(t *testing.T) {
 		{"limits zero", func(c *Config) { c.Limits = Limits{} }, []string{
 			`limits.max_message_bytes: must be positive`,
 			`limits.request_ttl: must be positive`,
+			`limits.deferral_tries: must be at least 1`,
+			`limits.deferral_max_age: must be positive`,
 		}},
 		{"templates_dir", func(c *Config) { c.TemplatesDir = dir }, nil},
 		{"templates_dir missing", func(c *Config) { c.TemplatesDir = filepath.Join(dir, "nope") },

@@ -11,6 +11,8 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -165,8 +167,12 @@ func TestHostileCorpus(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%v (run with -update-hostile to write it)", err)
 				}
+				// The files were signed when they were written: judge them on
+				// a clock of that day, so that signature age does not decide.
+				signedAt := signingTime(t, raw)
 				p := &intake.Pipeline{Store: st, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-					Verifier: &senderauth.Verifier{Mode: c.mode, AuthservID: "mx.corp.example", LookupTXT: hostileTXT}}
+					Verifier: &senderauth.Verifier{Mode: c.mode, AuthservID: "mx.corp.example", LookupTXT: hostileTXT,
+						Now: func() time.Time { return signedAt.Add(time.Minute) }}}
 				if _, err := p.Handle(ctx, intake.Message{Mailbox: "support", UIDValidity: 1, UID: uint32(i + 1), Raw: raw}); err != nil {
 					t.Fatal(err)
 				}
@@ -193,6 +199,24 @@ func TestHostileCorpus(t *testing.T) {
 			})
 		}
 	})
+}
+
+// signingTime returns the t= of the first DKIM signature in raw, or now
+// for a message without a signature.
+func signingTime(t *testing.T, raw []byte) time.Time {
+	t.Helper()
+	if !bytes.Contains(raw, []byte("DKIM-Signature:")) {
+		return time.Now()
+	}
+	m := regexp.MustCompile(`(?s)DKIM-Signature:.*?[;\s]t=([0-9]+);`).FindSubmatch(raw)
+	if m == nil {
+		t.Fatal("a signed corpus file without t=")
+	}
+	n, err := strconv.ParseInt(string(m[1]), 10, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return time.Unix(n, 0)
 }
 
 // mustAcmeWithBob makes org acme with contact it@acme.example and bob

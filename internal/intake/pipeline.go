@@ -70,6 +70,9 @@ func (p *Pipeline) facts(ctx context.Context, m Message, sm *store.Message) (dom
 		return f, err
 	}
 	f.Proof.Passed, f.Proof.Detail = v.Pass, v.Reason
+	for _, sig := range v.Signatures {
+		sm.SignatureKeys = append(sm.SignatureKeys, sig.Key())
+	}
 	if v.Covers(msg.Header, "Subject") {
 		f.Proof.Covered |= domain.InSubject
 	}
@@ -85,10 +88,15 @@ func (p *Pipeline) record(ctx context.Context, start time.Time, sm store.Message
 	d, err := p.Store.Decide(ctx, sm, f, p.Render)
 	if errors.Is(err, store.ErrDuplicate) {
 		v, err := p.Store.DecidedVerdict(ctx, sm.Mailbox, sm.Key)
+		what := "duplicate message skipped"
+		if errors.Is(err, domain.ErrNotFound) {
+			v, err = p.Store.ReplayedVerdict(ctx, sm.SignatureKeys)
+			what = "replayed signature skipped"
+		}
 		if err != nil {
 			return 0, err
 		}
-		p.Log.Info("duplicate message skipped", "message_key", sm.Key, "uid", sm.UID)
+		p.Log.Info(what, "message_key", sm.Key, "uid", sm.UID)
 		return folderFor(v), nil
 	}
 	if err != nil {

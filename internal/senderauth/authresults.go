@@ -30,7 +30,7 @@ func (v *Verifier) verifyAuthResults(h *mailheader.Header, fromDomain string) Ve
 		if err != nil {
 			return fail(prefix + "unparsable: " + err.Error())
 		}
-		vd := judgeAuthResults(ar, h, fromDomain)
+		vd := v.judgeAuthResults(ar, h, fromDomain)
 		vd.Reason = prefix + vd.Reason
 		return vd
 	}
@@ -61,7 +61,7 @@ func authservID(val string) string {
 // one, for a bare dmarc=pass) cover what all of them cover; a dmarc=pass
 // with no aligned signature in the message at all can only have passed on
 // SPF, and covers all of it too.
-func judgeAuthResults(ar arHeader, h *mailheader.Header, fromDomain string) Verdict {
+func (v *Verifier) judgeAuthResults(ar arHeader, h *mailheader.Header, fromDomain string) Verdict {
 	var (
 		seen       []string
 		dmarcPass  bool
@@ -111,9 +111,15 @@ func judgeAuthResults(ar arHeader, h *mailheader.Header, fromDomain string) Verd
 	}
 	vd := Verdict{Pass: true, Method: MethodAuthResults, Reason: reason}
 	sigs := namedSignatures(h, fromDomain, dkimPass)
+	_, stale := v.fresh(h, sigs)
 	switch {
 	case spfAligned:
 		vd.Whole = true
+	case len(stale) > 0:
+		// The verifier does not say which signature passed, and it may be
+		// one too old to count: an old mail sent again passes DKIM as well
+		// as it did the first time.
+		return Verdict{Method: MethodAuthResults, Reason: reason + "; " + strings.Join(stale, "; ")}
 	case len(sigs) > 0:
 		vd.Signed = commonCoverage(sigs)
 		vd.Signatures = sigs

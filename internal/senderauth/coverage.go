@@ -1,7 +1,9 @@
 package senderauth
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"slices"
 	"strings"
 	"time"
@@ -21,6 +23,13 @@ type Signature struct {
 	// Signed lists the positions in the header's Fields of the field
 	// instances it covers (RFC 6376 §5.4.2).
 	Signed []int
+}
+
+// Key identifies the signature for replay detection: the hex SHA-256 of
+// its decoded b= value.
+func (s Signature) Key() string {
+	sum := sha256.Sum256(s.B)
+	return hex.EncodeToString(sum[:])
 }
 
 // Covers reports whether the passing verdict vouches for every instance of

@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"strconv"
 	"strings"
+	"time"
 	"testing"
 
 	"github.com/emersion/go-msgauth/dkim"
@@ -27,6 +29,7 @@ func TestCoverage(t *testing.T) {
 	oversigned := rsaAcme.SignWith(message("acme.example", "Content-Type: text/plain; charset=utf-8"),
 		relaxed("From", "From", "Subject", "Subject", "Content-Type", "Content-Type", "To", "Date"))
 	prepend := func(raw []byte, field string) []byte { return append([]byte(field+"\r\n"), raw...) }
+	now := strconv.FormatInt(time.Now().Unix(), 10)
 	const arDKIM = "Authentication-Results: mx.corp.example; dkim=pass header.d=acme.example header.s=test"
 	const arDMARC = "Authentication-Results: mx.corp.example; dmarc=pass header.from=acme.example"
 	const arSPF = "Authentication-Results: mx.corp.example; spf=pass smtp.mailfrom=bounce@mail.acme.example; dmarc=pass header.from=acme.example"
@@ -51,7 +54,9 @@ func TestCoverage(t *testing.T) {
 		{"AR dmarc=pass with no signature: SPF, the whole message", senderauth.ModeAuthResults, prepend(message("acme.example"), arDMARC), true, true, true},
 		{"AR dmarc=pass: what every aligned signature covers", senderauth.ModeAuthResults, prepend(noSubject, arDMARC), true, false, true},
 		{"AR dmarc=pass: an added signature only shrinks coverage", senderauth.ModeAuthResults,
-			prepend(prepend(signedAll, "DKIM-Signature: v=1; a=rsa-sha256; d=acme.example; s=x; h=from; bh=AA==; b=AA=="), arDMARC), true, false, true},
+			prepend(prepend(signedAll, "DKIM-Signature: v=1; a=rsa-sha256; d=acme.example; s=x; t="+now+"; h=from; bh=AA==; b=AA=="), arDMARC), true, false, true},
+		{"AR dmarc=pass: a signature of unknown age fails it", senderauth.ModeAuthResults,
+			prepend(prepend(signedAll, "DKIM-Signature: v=1; a=rsa-sha256; d=acme.example; s=x; h=from; bh=AA==; b=AA=="), arDMARC), false, false, false},
 		{"AR aligned spf=pass: the whole message", senderauth.ModeAuthResults, prepend(noSubject, arSPF), true, true, true},
 		{"AR dkim=pass naming no signature in the message", senderauth.ModeAuthResults, prepend(message("acme.example"), arDKIM), true, false, true},
 		{"off covers everything", senderauth.ModeOff, message("acme.example"), true, true, true},

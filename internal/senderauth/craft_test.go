@@ -12,6 +12,7 @@ import (
 	"hash"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/unlockd/unlockd/internal/senderauth"
 )
@@ -21,6 +22,13 @@ import (
 // and cannot emit l=. h is crypto.SHA1 or crypto.SHA256; bodyLength < 0
 // means no l= tag. Signing From, To and Subject only.
 func craftSignature(tb testing.TB, raw []byte, signer crypto.Signer, domain, selector string, h crypto.Hash, bodyLength int) []byte {
+	tb.Helper()
+	return craftWith(tb, raw, signer, domain, selector, h, bodyLength, []string{"From", "To", "Subject"}, true)
+}
+
+// craftWith is craftSignature over the named fields (each present once),
+// with a t= tag only when withTime is set.
+func craftWith(tb testing.TB, raw []byte, signer crypto.Signer, domain, selector string, h crypto.Hash, bodyLength int, fields []string, withTime bool) []byte {
 	tb.Helper()
 	head, body, ok := bytes.Cut(raw, []byte("\r\n\r\n"))
 	if !ok {
@@ -34,7 +42,10 @@ func craftSignature(tb testing.TB, raw []byte, signer crypto.Signer, domain, sel
 	algo := map[crypto.Hash]string{crypto.SHA1: "rsa-sha1", crypto.SHA256: "rsa-sha256"}[h]
 
 	bh := newHash()
-	tags := fmt.Sprintf("v=1; a=%s; c=simple/simple; d=%s; s=%s; h=From:To:Subject; ", algo, domain, selector)
+	tags := fmt.Sprintf("v=1; a=%s; c=simple/simple; d=%s; s=%s; h=%s; ", algo, domain, selector, strings.Join(fields, ":"))
+	if withTime {
+		tags += fmt.Sprintf("t=%d; ", time.Now().Unix())
+	}
 	if bodyLength >= 0 {
 		bh.Write(body[:bodyLength])
 		tags += fmt.Sprintf("l=%d; ", bodyLength)
@@ -44,7 +55,7 @@ func craftSignature(tb testing.TB, raw []byte, signer crypto.Signer, domain, sel
 	sigField := "DKIM-Signature: " + tags + "bh=" + base64.StdEncoding.EncodeToString(bh.Sum(nil)) + "; b="
 
 	hh := newHash()
-	for _, name := range []string{"From", "To", "Subject"} {
+	for _, name := range fields {
 		for _, line := range strings.SplitAfter(string(head), "\r\n") {
 			if strings.HasPrefix(line, name+":") {
 				hh.Write([]byte(line))

@@ -152,6 +152,8 @@ func (v *Verifier) verifyDKIM(ctx context.Context, raw []byte, h *mailheader.Hea
 			reasons = append(reasons, "dkim=fail d="+d+": "+trimDKIM(vf.Err))
 		}
 	}
+	passed, stale := v.fresh(h, passed)
+	reasons = append(reasons, stale...)
 	if len(passed) > 0 {
 		return Verdict{Pass: true, Method: MethodDKIM, Reason: "dkim=pass d=" + passed[0].Domain,
 			Signed: unionCoverage(passed), Signatures: passed}, nil

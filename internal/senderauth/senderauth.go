@@ -62,7 +62,11 @@ type Verifier struct {
 	// DNSResolver is a host:port; when set (and LookupTXT is nil), every
 	// DNS query goes there.
 	DNSResolver string
-	// Now is the clock of the key cache; nil means time.Now.
+	// MaxSignatureAge is the age past which a DKIM signature does not
+	// count; zero means DefaultMaxSignatureAge.
+	MaxSignatureAge time.Duration
+	// Now is the clock of signature ages and the key cache; nil means
+	// time.Now.
 	Now func() time.Time
 	// Logger receives the warning logged on every call in ModeOff; nil
 	// means slog.Default().
