@@ -62,4 +62,3 @@ func TestSignatureAge(t *testing.T) {
 		})
 	}
 }
-
