@@ -24,6 +24,7 @@ func (a *App) sweep(ctx context.Context) error {
 }
 
 func (a *App) sweepOnce(ctx context.Context) {
+	a.sweepDigests(ctx)
 	swept, err := a.Store.SweepRequests(ctx, a.cfg.Limits.RequestTTL.Std(), a.answerRenderer())
 	if err != nil {
 		if ctx.Err() == nil {
@@ -37,5 +38,23 @@ func (a *App) sweepOnce(ctx context.Context) {
 	a.log.Info("requests swept", "closed", swept.Closed, "expired", swept.Expired)
 	if a.worker != nil {
 		a.worker.Wake()
+	}
+}
+
+// sweepDigests sends the combined notices about unverified requests that
+// are due (domain.NotifyEvery).
+func (a *App) sweepDigests(ctx context.Context) {
+	n, err := a.Store.SweepDigests(ctx, a.renderer.Digest)
+	if err != nil {
+		if ctx.Err() == nil {
+			a.log.Warn("digest sweep failed", slog.Any("error", err))
+		}
+		return
+	}
+	if n > 0 {
+		a.log.Info("combined notices queued", "senders", n)
+		if a.worker != nil {
+			a.worker.Wake()
+		}
 	}
 }

@@ -1,6 +1,9 @@
 package domain
 
-import "time"
+import (
+	"fmt"
+	"time"
+)
 
 // Facts are what intake learned about one request message (SPEC §3), ready
 // for a decision.
@@ -52,6 +55,40 @@ type Account struct {
 	RecentUnlocks int
 }
 
+// State is what a decision reads besides the message: the sender's
+// accounts and the sender's recent history.
+type State struct {
+	// Accounts are the organisations where the sender is an authorised
+	// contact (usually one; none when the sender is unknown).
+	Accounts []Account
+	// Sender is what arrived from the same From address lately.
+	Sender SenderHistory
+}
+
+// SenderHistory counts one From address's recent mail, for the flood
+// limits. Counted per address across organisations.
+type SenderHistory struct {
+	// Unverified counts the unverified requests from the address decided
+	// in the last hour.
+	Unverified int
+	// NotAuthorised counts the "not authorised" answers sent to the address
+	// in the last hour.
+	NotAuthorised int
+	// NotifiedAt is when staff and admins were last told about an
+	// unverified request from the address; zero when never.
+	NotifiedAt time.Time
+}
+
+// MaxNotAuthorisedPerHour caps the "not authorised" answers one address
+// gets in an hour, so that unlockd cannot be made to mail someone
+// repeatedly.
+const MaxNotAuthorisedPerHour = 3
+
+// NotifyEvery is how often staff and admins are told about unverified
+// requests from one address at most; what arrives between two notices is
+// listed in the next one (Decision.Digest).
+const NotifyEvery = time.Hour
+
 // Decision is the outcome for one request message (SPEC §3 step 5).
 type Decision struct {
 	Verdict Verdict
@@ -68,18 +105,29 @@ type Decision struct {
 	// NotifyAdmins lists the organisations whose admins must be told that a
 	// deliberate lock was asked to be lifted.
 	NotifyAdmins []int64
+	// NotifyStaff is set when staff must be told of queued items now.
+	NotifyStaff bool
+	// Digest is set when the notifications this decision would send wait
+	// for the sender's next combined notice instead (NotifyEvery).
+	Digest bool
+	// Flood is set when the request was past the sender's unverified limit:
+	// recorded and queued, with no reply of its own.
+	Flood bool
 }
 
-// Decide applies SPEC §3 to a message's facts. accounts are the
-// organisations where f.Sender is an authorised contact (usually one; none
-// when the sender is unknown). It never consults anything but its arguments.
+// Decide applies SPEC §3 to a message's facts and the sender's state. It
+// never consults anything but its arguments.
 //
 // Unparsable mail is rejected and auto-generated mail ignored, without a
 // reply. The reply always goes to the contact's address on record, or, for
-// an authenticated stranger, to the authenticated address; an
-// unauthenticated stranger gets no reply, so forged mail causes no
-// backscatter.
-func Decide(f Facts, accounts []Account, now time.Time) Decision {
+// an authenticated stranger, to the authenticated address, at most
+// MaxNotAuthorisedPerHour times an hour; an unauthenticated stranger gets
+// no reply, so forged mail causes no backscatter. Unverified requests past
+// the strictest max_unverified_per_hour of the sender's organisations are
+// recorded and queued without a reply, and notifications about unverified
+// requests go out at most once per NotifyEvery per sender.
+func Decide(f Facts, st State, now time.Time) Decision {
+	accounts := st.Accounts
 	switch {
 	case f.Unparsable != "":
 		return Decision{Verdict: VerdictRejected, Reason: "unparsable message: " + f.Unparsable}
@@ -90,10 +138,13 @@ func Decide(f Facts, accounts []Account, now time.Time) Decision {
 	if f.Sender == "" || len(accounts) == 0 {
 		d := Decision{Verdict: VerdictRejected, Reason: "sender is not an authorised contact",
 			Authenticated: senderOK, AuthReason: f.Proof.explain(why)}
-		if f.Sender == "" {
+		switch {
+		case f.Sender == "":
 			d.Reason = "sender address is missing or ambiguous"
 			d.Authenticated = false
-		} else if senderOK {
+		case senderOK && st.Sender.NotAuthorised >= MaxNotAuthorisedPerHour:
+			d.Reason += fmt.Sprintf(" (no answer: %d sent to this address in the last hour)", st.Sender.NotAuthorised)
+		case senderOK:
 			d.ReplyTo = f.Sender
 		}
 		return d
@@ -105,6 +156,9 @@ func Decide(f Facts, accounts []Account, now time.Time) Decision {
 	}
 	d.Authenticated, why = f.authenticated(names)
 	d.AuthReason = f.Proof.explain(why)
+	if limit := unverifiedLimit(accounts); !d.Authenticated && limit > 0 && st.Sender.Unverified >= limit {
+		d.Flood, d.ReplyTo = true, ""
+	}
 	if len(names) == 0 {
 		d.Verdict = VerdictNoUsername
 		d.Reason = "no username found"
@@ -134,7 +188,7 @@ func Decide(f Facts, accounts []Account, now time.Time) Decision {
 			if !ok {
 				continue
 			}
-			it := decideItem(u, a, d.Authenticated, matches > 1, applied[i], now)
+			it := decideItem(u, a, d.Authenticated, d.Flood, matches > 1, applied[i], now)
 			if it.State == ItemApplied {
 				applied[i]++
 			}
@@ -145,12 +199,41 @@ func Decide(f Facts, accounts []Account, now time.Time) Decision {
 			d.Items = append(d.Items, it)
 		}
 	}
+	d.notify(st.Sender, now)
 	return d
+}
+
+// notify settles who is told of the decision's queued items: staff of any
+// item, admins of their org's admin locks; for an unverified request, only
+// if nobody was told about this sender within NotifyEvery, else in the
+// next combined notice.
+func (d *Decision) notify(h SenderHistory, now time.Time) {
+	for _, it := range d.Items {
+		d.NotifyStaff = d.NotifyStaff || it.State == ItemPending
+	}
+	if d.Authenticated || (!d.NotifyStaff && len(d.NotifyAdmins) == 0) {
+		return
+	}
+	if !h.NotifiedAt.IsZero() && now.Sub(h.NotifiedAt) < NotifyEvery {
+		d.NotifyStaff, d.NotifyAdmins, d.Digest = false, nil, true
+	}
+}
+
+// unverifiedLimit is the strictest max_unverified_per_hour among the
+// sender's organisations; 0 when none sets one.
+func unverifiedLimit(accounts []Account) int {
+	limit := 0
+	for _, a := range accounts {
+		if n := a.Org.Policy.MaxUnverifiedPerHour; n > 0 && (limit == 0 || n < limit) {
+			limit = n
+		}
+	}
+	return limit
 }
 
 // decideItem decides one user of one account; appliedSoFar counts the
 // unlocks this message already applied for the account's contact.
-func decideItem(u User, a Account, authenticated, ambiguous bool, appliedSoFar int, now time.Time) Item {
+func decideItem(u User, a Account, authenticated, flood, ambiguous bool, appliedSoFar int, now time.Time) Item {
 	it := Item{OrgID: a.Org.ID, UserID: u.ID, Username: u.Username, UnverifiedSender: !authenticated}
 	p := a.Org.Policy
 	switch {
@@ -159,6 +242,8 @@ func decideItem(u User, a Account, authenticated, ambiguous bool, appliedSoFar i
 		return it
 	case u.Lock.Reason == LockAdmin:
 		it.Reason = QueueAdminLock
+	case !authenticated && flood:
+		it.Reason = QueueUnverifiedFlood
 	case !authenticated:
 		it.Reason = QueueUnverifiedSender
 	case ambiguous:

@@ -91,7 +91,7 @@ func TestDecide(t *testing.T) {
 			facts:    verified("boss"),
 			accounts: []Account{acme(nil)},
 			want: Decision{Verdict: VerdictAccepted, Reason: "authorised contact, sender authenticated", Authenticated: true, AuthReason: "dkim=pass d=acme.example", ReplyTo: "it@acme.example",
-				Items: []Item{item(1, 102, "boss", ItemPending, QueueAdminLock, false)}, NotifyAdmins: []int64{1}},
+				Items: []Item{item(1, 102, "boss", ItemPending, QueueAdminLock, false)}, NotifyAdmins: []int64{1}, NotifyStaff: true},
 		},
 		{
 			name:     "not locked",
@@ -112,21 +112,21 @@ func TestDecide(t *testing.T) {
 			facts:    verified("jsmith"),
 			accounts: []Account{acme(func(a *Account) { a.Org.Policy.AutoUnlock = false })},
 			want: Decision{Verdict: VerdictAccepted, Reason: "authorised contact, sender authenticated", Authenticated: true, AuthReason: "dkim=pass d=acme.example", ReplyTo: "it@acme.example",
-				Items: []Item{item(1, 100, "jsmith", ItemPending, QueueAutoUnlockOff, false)}},
+				Items: []Item{item(1, 100, "jsmith", ItemPending, QueueAutoUnlockOff, false)}, NotifyStaff: true},
 		},
 		{
 			name:     "contact over the hourly limit is queued",
 			facts:    verified("jsmith"),
 			accounts: []Account{acme(func(a *Account) { a.RecentUnlocks = 10 })},
 			want: Decision{Verdict: VerdictAccepted, Reason: "authorised contact, sender authenticated", Authenticated: true, AuthReason: "dkim=pass d=acme.example", ReplyTo: "it@acme.example",
-				Items: []Item{item(1, 100, "jsmith", ItemPending, QueueRateLimited, false)}},
+				Items: []Item{item(1, 100, "jsmith", ItemPending, QueueRateLimited, false)}, NotifyStaff: true},
 		},
 		{
 			name:     "the hourly limit counts unlocks earlier in the same message",
 			facts:    verified("jsmith", "second"),
 			accounts: []Account{acme(func(a *Account) { a.RecentUnlocks = 9 })},
 			want: Decision{Verdict: VerdictAccepted, Reason: "authorised contact, sender authenticated", Authenticated: true, AuthReason: "dkim=pass d=acme.example", ReplyTo: "it@acme.example",
-				Items: []Item{item(1, 100, "jsmith", ItemApplied, "", false), item(1, 106, "second", ItemPending, QueueRateLimited, false)}},
+				Items: []Item{item(1, 100, "jsmith", ItemApplied, "", false), item(1, 106, "second", ItemPending, QueueRateLimited, false)}, NotifyStaff: true},
 		},
 		{
 			name:     "a limit of 0 means no limit",
@@ -144,7 +144,7 @@ func TestDecide(t *testing.T) {
 					item(1, 100, "jsmith", ItemPending, QueueUnverifiedSender, true),
 					item(1, 103, "active", ItemNotLocked, "", true),
 					item(1, 102, "boss", ItemPending, QueueAdminLock, true),
-				}, NotifyAdmins: []int64{1}},
+				}, NotifyAdmins: []int64{1}, NotifyStaff: true},
 		},
 		{
 			name:     "no username asks for the form",
@@ -187,12 +187,12 @@ func TestDecide(t *testing.T) {
 				a.Users = map[string]User{"jsmith": {ID: 200, OrgID: 2, Username: "jsmith", Lock: failedLock()}}
 			})},
 			want: Decision{Verdict: VerdictAccepted, Reason: "authorised contact, sender authenticated", Authenticated: true, AuthReason: "dkim=pass d=acme.example", ReplyTo: "it@acme.example",
-				Items: []Item{item(1, 100, "jsmith", ItemPending, QueueAmbiguous, false), item(2, 200, "jsmith", ItemPending, QueueAmbiguous, false)}},
+				Items: []Item{item(1, 100, "jsmith", ItemPending, QueueAmbiguous, false), item(2, 200, "jsmith", ItemPending, QueueAmbiguous, false)}, NotifyStaff: true},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := Decide(tt.facts, tt.accounts, testNow)
+			got := Decide(tt.facts, State{Accounts: tt.accounts}, testNow)
 			if !reflect.DeepEqual(got, tt.want) {
 				t.Errorf("Decide:\n got %+v\nwant %+v", got, tt.want)
 			}
@@ -208,9 +208,9 @@ func TestDecide(t *testing.T) {
 func TestDecideOtherOrgUserLooksUnknown(t *testing.T) {
 	f := Facts{Sender: "it@acme.example", Proof: proven}
 	f.Usernames = inSubject("globex-only")
-	inOther := Decide(f, []Account{acme(nil)}, testNow)
+	inOther := Decide(f, State{Accounts: []Account{acme(nil)}}, testNow)
 	f.Usernames = inSubject("nowhere-at-all")
-	nowhere := Decide(f, []Account{acme(nil)}, testNow)
+	nowhere := Decide(f, State{Accounts: []Account{acme(nil)}}, testNow)
 	if inOther.Items[0].State != ItemUnknownUser || nowhere.Items[0].State != ItemUnknownUser {
 		t.Fatalf("states = %q, %q; want unknown_user for both", inOther.Items[0].State, nowhere.Items[0].State)
 	}
@@ -226,7 +226,7 @@ func TestDecideNeverAppliesAdminLock(t *testing.T) {
 		func(a *Account) { a.Org.Policy.MaxRequestsPerHour = 0 },
 		func(a *Account) { a.Org.Policy.AutoUnlock = true },
 	} {
-		d := Decide(Facts{Sender: "it@acme.example", Proof: proven, Usernames: inSubject("boss")}, []Account{acme(mod)}, testNow)
+		d := Decide(Facts{Sender: "it@acme.example", Proof: proven, Usernames: inSubject("boss")}, State{Accounts: []Account{acme(mod)}}, testNow)
 		if got := d.Items[0]; got.State != ItemPending || got.Reason != QueueAdminLock {
 			t.Errorf("admin lock decided %+v, want pending admin_lock", got)
 		}

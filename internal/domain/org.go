@@ -30,16 +30,23 @@ type Policy struct {
 	// MaxRequestsPerHour caps the unlocks one contact may have applied by
 	// email in an hour; 0 means no limit.
 	MaxRequestsPerHour int
+	// MaxUnverifiedPerHour caps the unverified requests from one contact
+	// address that are answered in an hour; past it they are still
+	// recorded and queued, silently. Counted apart from
+	// MaxRequestsPerHour, so forged mail cannot use up the contact's own
+	// limit. 0 means no limit.
+	MaxUnverifiedPerHour int
 }
 
 // DefaultPolicy returns the policy a new organisation starts with.
 func DefaultPolicy() Policy {
 	return Policy{
-		MaxFailedLogins:    5,
-		LockoutDuration:    0,
-		FailureWindow:      12 * time.Hour,
-		AutoUnlock:         true,
-		MaxRequestsPerHour: 10,
+		MaxFailedLogins:      5,
+		LockoutDuration:      0,
+		FailureWindow:        12 * time.Hour,
+		AutoUnlock:           true,
+		MaxRequestsPerHour:   10,
+		MaxUnverifiedPerHour: 5,
 	}
 }
 
@@ -54,6 +61,8 @@ func (p Policy) Validate() error {
 		return invalidf("failure_window must not be negative")
 	case p.MaxRequestsPerHour < 0:
 		return invalidf("max_requests_per_hour must not be negative")
+	case p.MaxUnverifiedPerHour < 0:
+		return invalidf("max_unverified_per_hour must not be negative")
 	}
 	return nil
 }

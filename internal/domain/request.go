@@ -49,6 +49,9 @@ const (
 	QueueAutoUnlockOff    QueueReason = "auto_unlock_off"
 	QueueRateLimited      QueueReason = "rate_limited"
 	QueueAmbiguous        QueueReason = "ambiguous_org"
+	// QueueUnverifiedFlood: an unverified request past the sender's
+	// max_unverified_per_hour; recorded and queued without a reply.
+	QueueUnverifiedFlood QueueReason = "unverified_flood"
 )
 
 // Item is one requested username and what became of it.

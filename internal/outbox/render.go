@@ -100,6 +100,7 @@ var reasonWords = map[domain.QueueReason]string{
 	domain.QueueAutoUnlockOff:    "your organisation has every unlock reviewed",
 	domain.QueueRateLimited:      "too many unlock requests in the last hour",
 	domain.QueueAmbiguous:        "the username exists in more than one of your organisations",
+	domain.QueueUnverifiedFlood:  "many unverified requests arrived from this address",
 }
 
 // outcome puts an item's state in plain words. An unknown user always
@@ -132,7 +133,8 @@ func view(it domain.Item) ItemView {
 // Decision renders the mail for a recorded decision; it matches
 // store.Renderer. It returns the reply (none when the decision names no
 // one to reply to), one notify_admins mail per organisation in
-// Decision.NotifyAdmins, and one notify_staff mail when any item is pending.
+// Decision.NotifyAdmins, and one notify_staff mail when Decision.NotifyStaff
+// says so.
 func (r *Renderer) Decision(dm store.DecisionMail) ([]domain.Mail, error) {
 	d := dm.Decision
 	var out []domain.Mail
@@ -168,7 +170,7 @@ func (r *Renderer) Decision(dm store.DecisionMail) ([]domain.Mail, error) {
 			pending = append(pending, it)
 		}
 	}
-	if len(pending) > 0 {
+	if d.NotifyStaff {
 		m, err := r.notify(tmplNotifyStaff, dm, pending)
 		if err != nil {
 			return nil, err

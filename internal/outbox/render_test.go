@@ -29,10 +29,11 @@ func withAuth(d domain.Decision, auth bool) domain.Decision {
 
 func accepted(items ...domain.Item) domain.Decision {
 	d := domain.Decision{Verdict: domain.VerdictAccepted, ReplyTo: contactAddr, Items: items}
-	for _, it := range items {
+	for _, it := range items { // as domain.Decide settles them
 		if it.Reason == domain.QueueAdminLock {
 			d.NotifyAdmins = []int64{1}
 		}
+		d.NotifyStaff = d.NotifyStaff || it.State == domain.ItemPending
 	}
 	return d
 }

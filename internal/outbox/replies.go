@@ -97,9 +97,13 @@ func (r *Renderer) selfTest() error {
 	if _, err := r.Answer(store.FollowUp{Kind: store.FollowUpClosed, To: f.To, Usernames: []string{"user"}}); err != nil {
 		return err
 	}
+	if _, err := r.Digest(store.Digest{Sender: f.To, Requests: []store.Request{{Item: domain.Item{OrgID: 1, Username: "a",
+		State: domain.ItemPending, Reason: domain.QueueAdminLock}, Subject: "Unlock"}}, More: 1}); err != nil {
+		return err
+	}
 	for _, v := range []domain.Verdict{domain.VerdictRejected, domain.VerdictNoUsername, domain.VerdictAccepted} {
 		dm := store.DecisionMail{DecisionID: 1, Message: store.Message{Subject: "Unlock", MessageID: "a@example.com"},
-			Facts: domain.Facts{Sender: f.To}, Decision: domain.Decision{Verdict: v, ReplyTo: f.To, NotifyAdmins: []int64{1},
+			Facts: domain.Facts{Sender: f.To}, Decision: domain.Decision{Verdict: v, ReplyTo: f.To, NotifyAdmins: []int64{1}, NotifyStaff: true,
 				Items: []domain.Item{
 					{OrgID: 1, Username: "a", State: domain.ItemPending, Reason: domain.QueueAdminLock},
 					{OrgID: 1, Username: "b", State: domain.ItemApplied},

@@ -20,6 +20,7 @@ const (
 	tmplReply        = "reply"
 	tmplNotifyAdmins = "notify_admins"
 	tmplNotifyStaff  = "notify_staff"
+	tmplNotifyDigest = "notify_digest"
 )
 
 // mailTemplate is one kind of mail: a text template, which may define a
@@ -34,7 +35,7 @@ type mailTemplate struct {
 // from the embedded defaults.
 func loadTemplates(overrideDir string) (map[string]mailTemplate, error) {
 	out := map[string]mailTemplate{}
-	for _, name := range []string{tmplReply, tmplNotifyAdmins, tmplNotifyStaff} {
+	for _, name := range []string{tmplReply, tmplNotifyAdmins, tmplNotifyStaff, tmplNotifyDigest} {
 		src, where, err := readTemplate(overrideDir, name+".txt.tmpl")
 		if err != nil {
 			return nil, err

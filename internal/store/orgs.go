@@ -21,6 +21,7 @@ type orgRow struct {
 	FailureWindowS     int64     `db:"failure_window_s"`
 	AutoUnlock         bool      `db:"auto_unlock"`
 	MaxRequestsPerHour int       `db:"max_requests_per_hour"`
+	MaxUnverified      int       `db:"max_unverified_per_hour"`
 	CreatedAt          time.Time `db:"created_at"`
 }
 
@@ -30,21 +31,22 @@ func (r orgRow) org() domain.Org {
 		Slug: r.Slug,
 		Name: r.Name,
 		Policy: domain.Policy{
-			MaxFailedLogins:    r.MaxFailedLogins,
-			LockoutDuration:    time.Duration(r.LockoutDurationS) * time.Second,
-			FailureWindow:      time.Duration(r.FailureWindowS) * time.Second,
-			AutoUnlock:         r.AutoUnlock,
-			MaxRequestsPerHour: r.MaxRequestsPerHour,
+			MaxFailedLogins:      r.MaxFailedLogins,
+			LockoutDuration:      time.Duration(r.LockoutDurationS) * time.Second,
+			FailureWindow:        time.Duration(r.FailureWindowS) * time.Second,
+			AutoUnlock:           r.AutoUnlock,
+			MaxRequestsPerHour:   r.MaxRequestsPerHour,
+			MaxUnverifiedPerHour: r.MaxUnverified,
 		},
 	}
 }
 
 const orgColumns = `id, slug, name, max_failed_logins, lockout_duration_s, failure_window_s,
-	auto_unlock, max_requests_per_hour, created_at`
+	auto_unlock, max_requests_per_hour, max_unverified_per_hour, created_at`
 
 const insertOrg = `INSERT INTO orgs (slug, name, max_failed_logins, lockout_duration_s,
-	failure_window_s, auto_unlock, max_requests_per_hour, created_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	failure_window_s, auto_unlock, max_requests_per_hour, max_unverified_per_hour, created_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 
 // CreateOrg adds an organisation; its ID is filled in on return. A slug in
 // use is a conflict.
@@ -74,7 +76,7 @@ func (s *Store) createOrg(ctx context.Context, tx *sqlx.Tx, o domain.Org) (int64
 	p := o.Policy
 	id, err := insertID(ctx, tx, insertOrg, o.Slug, o.Name, p.MaxFailedLogins,
 		int64(p.LockoutDuration/time.Second), int64(p.FailureWindow/time.Second),
-		p.AutoUnlock, p.MaxRequestsPerHour, s.now())
+		p.AutoUnlock, p.MaxRequestsPerHour, p.MaxUnverifiedPerHour, s.now())
 	if isUnique(err) {
 		return 0, domain.Errorf(domain.CodeConflict, "org %q already exists", o.Slug)
 	}
@@ -143,7 +145,7 @@ func (s *Store) listOrgs(ctx context.Context, q string, args ...any) ([]domain.O
 }
 
 const updateOrg = `UPDATE orgs SET name = ?, max_failed_logins = ?, lockout_duration_s = ?,
-	failure_window_s = ?, auto_unlock = ?, max_requests_per_hour = ? WHERE id = ?`
+	failure_window_s = ?, auto_unlock = ?, max_requests_per_hour = ?, max_unverified_per_hour = ? WHERE id = ?`
 
 // UpdateOrg saves an organisation's name and policy, with an audit entry.
 func (s *Store) UpdateOrg(ctx context.Context, o domain.Org, actor, source string) error {
@@ -180,7 +182,7 @@ func (s *Store) ChangeOrg(ctx context.Context, slug string, change func(*domain.
 		p := o.Policy
 		if _, err := tx.ExecContext(ctx, tx.Rebind(updateOrg), o.Name, p.MaxFailedLogins,
 			int64(p.LockoutDuration/time.Second), int64(p.FailureWindow/time.Second),
-			p.AutoUnlock, p.MaxRequestsPerHour, cur.ID); err != nil {
+			p.AutoUnlock, p.MaxRequestsPerHour, p.MaxUnverifiedPerHour, cur.ID); err != nil {
 			return fmt.Errorf("store: update org %s: %w", slug, err)
 		}
 		out = o
@@ -191,6 +193,6 @@ func (s *Store) ChangeOrg(ctx context.Context, slug string, change func(*domain.
 }
 
 func policyNote(p domain.Policy) string {
-	return fmt.Sprintf("max_failed_logins=%d lockout_duration=%s failure_window=%s auto_unlock=%t max_requests_per_hour=%d",
-		p.MaxFailedLogins, p.LockoutDuration, p.FailureWindow, p.AutoUnlock, p.MaxRequestsPerHour)
+	return fmt.Sprintf("max_failed_logins=%d lockout_duration=%s failure_window=%s auto_unlock=%t max_requests_per_hour=%d max_unverified_per_hour=%d",
+		p.MaxFailedLogins, p.LockoutDuration, p.FailureWindow, p.AutoUnlock, p.MaxRequestsPerHour, p.MaxUnverifiedPerHour)
 }

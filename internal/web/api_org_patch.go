@@ -15,6 +15,7 @@ type orgPatch struct {
 	FailureWindow      *jsonDuration `json:"failure_window"`
 	AutoUnlock         *bool         `json:"auto_unlock"`
 	MaxRequestsPerHour *int          `json:"max_requests_per_hour"`
+	MaxUnverified      *int          `json:"max_unverified_per_hour"`
 }
 
 // Upper bounds of policy values, so that every value fits its column.
@@ -33,7 +34,8 @@ func (p orgPatch) check() error {
 			return err
 		}
 	}
-	for field, v := range map[string]*int{"max_failed_logins": p.MaxFailedLogins, "max_requests_per_hour": p.MaxRequestsPerHour} {
+	for field, v := range map[string]*int{"max_failed_logins": p.MaxFailedLogins, "max_requests_per_hour": p.MaxRequestsPerHour,
+		"max_unverified_per_hour": p.MaxUnverified} {
 		if v != nil && (*v < 0 || *v > maxPolicyCount) {
 			return domain.Errorf(domain.CodeInvalid, "%s must be from 0 to %d", field, maxPolicyCount)
 		}
@@ -68,5 +70,8 @@ func (p orgPatch) apply(o *domain.Org) {
 	}
 	if p.MaxRequestsPerHour != nil {
 		o.Policy.MaxRequestsPerHour = *p.MaxRequestsPerHour
+	}
+	if p.MaxUnverified != nil {
+		o.Policy.MaxUnverifiedPerHour = *p.MaxUnverified
 	}
 }

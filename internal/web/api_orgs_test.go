@@ -19,6 +19,7 @@ type orgBody struct {
 	FailureWindow      string `json:"failure_window"`
 	AutoUnlock         bool   `json:"auto_unlock"`
 	MaxRequestsPerHour int    `json:"max_requests_per_hour"`
+	MaxUnverified      int    `json:"max_unverified_per_hour"`
 }
 
 func TestAPIOrgs(t *testing.T) {
@@ -28,7 +29,7 @@ func TestAPIOrgs(t *testing.T) {
 		f.call(t, asStaff, "POST", "/api/v1/orgs", `{"slug":"initech","name":"Initech","lockout_duration":"30m","auto_unlock":false}`).
 			want(t, http.StatusCreated, &o)
 		want := orgBody{Slug: "initech", Name: "Initech", MaxFailedLogins: 5, LockoutDuration: "30m",
-			FailureWindow: "12h", AutoUnlock: false, MaxRequestsPerHour: 10}
+			FailureWindow: "12h", AutoUnlock: false, MaxRequestsPerHour: 10, MaxUnverified: 5}
 		if o != want {
 			t.Errorf("created org = %+v, want %+v", o, want)
 		}
@@ -40,8 +41,8 @@ func TestAPIOrgs(t *testing.T) {
 			t.Errorf("GET org = %+v, want %+v", got, want)
 		}
 
-		f.call(t, asStaff, "PATCH", "/api/v1/orgs/initech", `{"max_failed_logins":3,"failure_window":"1d12h"}`).want(t, http.StatusOK, &got)
-		want.MaxFailedLogins, want.FailureWindow = 3, "1d12h"
+		f.call(t, asStaff, "PATCH", "/api/v1/orgs/initech", `{"max_failed_logins":3,"failure_window":"1d12h","max_unverified_per_hour":0}`).want(t, http.StatusOK, &got)
+		want.MaxFailedLogins, want.FailureWindow, want.MaxUnverified = 3, "1d12h", 0
 		if got != want {
 			t.Errorf("patched org = %+v, want %+v", got, want)
 		}

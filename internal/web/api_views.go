@@ -21,13 +21,14 @@ type orgJSON struct {
 	FailureWindow      jsonDuration `json:"failure_window"`
 	AutoUnlock         bool         `json:"auto_unlock"`
 	MaxRequestsPerHour int          `json:"max_requests_per_hour"`
+	MaxUnverified      int          `json:"max_unverified_per_hour"`
 }
 
 func toOrgJSON(o domain.Org) orgJSON {
 	p := o.Policy
 	return orgJSON{Slug: o.Slug, Name: o.Name, MaxFailedLogins: p.MaxFailedLogins,
 		LockoutDuration: jsonDuration(p.LockoutDuration), FailureWindow: jsonDuration(p.FailureWindow),
-		AutoUnlock: p.AutoUnlock, MaxRequestsPerHour: p.MaxRequestsPerHour}
+		AutoUnlock: p.AutoUnlock, MaxRequestsPerHour: p.MaxRequestsPerHour, MaxUnverified: p.MaxUnverifiedPerHour}
 }
 
 // contactJSON is an authorised contact. SharedWith, the other orgs with the

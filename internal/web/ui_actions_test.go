@@ -120,20 +120,21 @@ func TestUIPolicyForm(t *testing.T) {
 	b := f.signedIn(t, uiAdminAcme)
 	b.get("/orgs/acme/policy").want(http.StatusOK, `value="12h"`)
 	form := url.Values{"max_failed_logins": {"3"}, "lockout_duration": {"15m"}, "failure_window": {"1h30m"},
-		"max_requests_per_hour": {"0"}}
+		"max_requests_per_hour": {"0"}, "max_unverified_per_hour": {"2"}}
 	b.follow(b.post("/orgs/acme/policy", form)).want(http.StatusOK, "Security policy saved.")
 	org, err := f.Store.Org(context.Background(), "acme")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := domain.Policy{MaxFailedLogins: 3, LockoutDuration: 15 * time.Minute, FailureWindow: 90 * time.Minute}
+	want := domain.Policy{MaxFailedLogins: 3, LockoutDuration: 15 * time.Minute, FailureWindow: 90 * time.Minute, MaxUnverifiedPerHour: 2}
 	if org.Policy != want {
 		t.Errorf("policy = %+v, want %+v", org.Policy, want)
 	}
 	b.get("/orgs/acme/policy").want(http.StatusOK, `value="1h30m"`)
 
-	for field, bad := range map[string]string{"max_failed_logins": "-1", "lockout_duration": "soon", "max_requests_per_hour": "x"} {
-		form := url.Values{"max_failed_logins": {"3"}, "lockout_duration": {"15m"}, "failure_window": {"1h"}, "max_requests_per_hour": {"5"}}
+	for field, bad := range map[string]string{"max_failed_logins": "-1", "lockout_duration": "soon", "max_requests_per_hour": "x", "max_unverified_per_hour": "-2"} {
+		form := url.Values{"max_failed_logins": {"3"}, "lockout_duration": {"15m"}, "failure_window": {"1h"}, "max_requests_per_hour": {"5"},
+			"max_unverified_per_hour": {"5"}}
 		form.Set(field, bad)
 		b.post("/orgs/acme/policy", form).want(http.StatusBadRequest, `value="`+bad+`"`)
 	}

@@ -50,7 +50,7 @@ func TestUIAuthorisation(t *testing.T) {
 		{"POST", "/orgs/acme/users/bob/password", nil, "200", "200", "404"},
 		{"POST", "/orgs/acme/reset-failed-logins", nil, "303 /orgs/acme", "303 /orgs/acme", "404"},
 		{"POST", "/orgs/acme/policy", url.Values{"max_failed_logins": {"3"}, "lockout_duration": {"0"},
-			"failure_window": {"1h"}, "max_requests_per_hour": {"10"}}, "303 /orgs/acme/policy", "303 /orgs/acme/policy", "404"},
+			"failure_window": {"1h"}, "max_requests_per_hour": {"10"}, "max_unverified_per_hour": {"5"}}, "303 /orgs/acme/policy", "303 /orgs/acme/policy", "404"},
 		// Contacts are staff's to grant: an admin of the org is refused.
 		{"POST", "/orgs/acme/contacts", url.Values{"email": {"boss@acme.example"}}, "303 /orgs/acme/contacts", "403", "404"},
 		{"POST", "/orgs/acme/contacts/remove", url.Values{"email": {"boss@acme.example"}}, "303 /orgs/acme/contacts", "403", "404"},

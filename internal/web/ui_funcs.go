@@ -59,6 +59,7 @@ var queueReasons = map[domain.QueueReason]string{
 	domain.QueueAutoUnlockOff:    "auto-unlock is off for this organisation",
 	domain.QueueRateLimited:      "the contact is over its hourly limit",
 	domain.QueueAmbiguous:        "the contact belongs to several organisations",
+	domain.QueueUnverifiedFlood:  "unverified, past the hourly limit (not answered)",
 }
 
 var lockReasons = map[domain.LockReason]string{

@@ -17,6 +17,7 @@ type policyForm struct {
 	FailureWindow      string
 	AutoUnlock         bool
 	MaxRequestsPerHour string
+	MaxUnverified      string
 	Error              string
 }
 
@@ -27,6 +28,7 @@ func formOfPolicy(p domain.Policy) policyForm {
 		FailureWindow:      formatDuration(p.FailureWindow),
 		AutoUnlock:         p.AutoUnlock,
 		MaxRequestsPerHour: strconv.Itoa(p.MaxRequestsPerHour),
+		MaxUnverified:      strconv.Itoa(p.MaxUnverifiedPerHour),
 	}
 }
 
@@ -53,6 +55,7 @@ func (f policyForm) policy() (domain.Policy, error) {
 	p.FailureWindow = duration("failure window", f.FailureWindow)
 	p.AutoUnlock = f.AutoUnlock
 	p.MaxRequestsPerHour = number("requests per contact per hour", f.MaxRequestsPerHour)
+	p.MaxUnverifiedPerHour = number("unverified requests answered per hour", f.MaxUnverified)
 	return p, err
 }
 

@@ -22,6 +22,7 @@ func (u *ui) savePolicy(w http.ResponseWriter, r *http.Request, v *visit) error 
 		FailureWindow:      r.PostForm.Get("failure_window"),
 		AutoUnlock:         r.PostForm.Get("auto_unlock") != "",
 		MaxRequestsPerHour: r.PostForm.Get("max_requests_per_hour"),
+		MaxUnverified:      r.PostForm.Get("max_unverified_per_hour"),
 	}
 	org.Policy, err = f.policy()
 	if err == nil {
