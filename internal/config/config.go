@@ -116,6 +116,16 @@ type SenderAuth struct {
 type HTTP struct {
 	Listen    string `yaml:"listen"`     // host:port
 	PublicURL string `yaml:"public_url"` // absolute base URL used in links; optional
+
+	// Operator sign-in and password checks (signin.go).
+	TrustedProxies     []string `yaml:"trusted_proxies"`     // CIDRs or addresses whose forwarding header is believed
+	ProxyHeader        string   `yaml:"proxy_header"`        // x-forwarded-for or forwarded
+	PasswordHashes     int      `yaml:"password_hashes"`     // argon2id computations at once, in all
+	AuthenticateHashes int      `yaml:"authenticate_hashes"` // of those, kept for /authenticate; 0: half
+	PasswordHashWait   Duration `yaml:"password_hash_wait"`  // wait for a slot before 429
+	SignInBurst        int      `yaml:"signin_burst"`        // sign-in attempts per client address at once
+	SignInRefill       Duration `yaml:"signin_refill"`       // one more attempt per client every
+	RequireTOTP        string   `yaml:"require_totp"`        // staff, all or none
 }
 
 // Limits bounds what unlockd accepts and how long requests live.
@@ -142,7 +152,9 @@ func Default() *Config {
 			MaxAttempts: DefaultSMTPMaxAttempts,
 		},
 		SenderAuth: SenderAuth{Mode: SenderAuthAny},
-		HTTP:       HTTP{Listen: DefaultListen},
+		HTTP: HTTP{Listen: DefaultListen, ProxyHeader: ProxyXForwardedFor, PasswordHashes: DefaultPasswordHashes(),
+			PasswordHashWait: Duration(DefaultPasswordHashWait), SignInBurst: DefaultSignInBurst,
+			SignInRefill: Duration(DefaultSignInRefill), RequireTOTP: RequireTOTPStaff},
 		Limits: Limits{
 			MaxMessageBytes: DefaultMaxMessageBytes,
 			RequestTTL:      Duration(DefaultRequestTTL),

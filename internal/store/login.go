@@ -18,11 +18,14 @@ var dummyHash = sync.OnceValue(func() string {
 
 // Authenticate checks a user's password and applies the attempt to the
 // failed-login counter (SPEC §2). An unknown user answers invalid, like a
-// wrong password, and costs the same time.
-func (s *Store) Authenticate(ctx context.Context, slug, username, pw, source string) (domain.LoginResult, error) {
+// wrong password, and costs the same time. The verification runs in one of
+// hashes' slots; password.ErrBusy, when none came free, counts for nothing.
+func (s *Store) Authenticate(ctx context.Context, hashes *password.Limiter, slug, username, pw, source string) (domain.LoginResult, error) {
 	u, err := s.User(ctx, slug, username)
 	if errors.Is(err, domain.ErrNotFound) {
-		_ = password.Verify(pw, dummyHash())
+		if err := hashes.Verify(ctx, pw, dummyHash()); errors.Is(err, password.ErrBusy) || ctx.Err() != nil {
+			return "", errors.Join(err, ctx.Err())
+		}
 		return domain.LoginInvalid, nil
 	}
 	if err != nil {
@@ -32,6 +35,10 @@ func (s *Store) Authenticate(ctx context.Context, slug, username, pw, source str
 	if hash == "" {
 		hash = dummyHash()
 	}
-	ok := password.Verify(pw, hash) == nil && u.PasswordHash != ""
+	verr := hashes.Verify(ctx, pw, hash)
+	if errors.Is(verr, password.ErrBusy) || ctx.Err() != nil {
+		return "", errors.Join(verr, ctx.Err())
+	}
+	ok := verr == nil && u.PasswordHash != ""
 	return s.RecordLogin(ctx, slug, username, ok, source)
 }

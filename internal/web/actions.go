@@ -93,7 +93,7 @@ func (s *Server) setPassword(ctx context.Context, p Principal, org, username, pw
 	} else if err := password.Check(pw); err != nil {
 		return "", domain.Errorf(codeUnprocessable, "%s", err.Error())
 	}
-	hash, err := password.Hash(pw, password.Default)
+	hash, err := s.signInHashes.Hash(ctx, pw, password.Default)
 	if err != nil {
 		return "", err
 	}

@@ -32,6 +32,11 @@ func (s *Server) apiUserCreate(w http.ResponseWriter, r *http.Request, p Princip
 	if err != nil {
 		return err
 	}
+	if in.Password != "" {
+		if u.PasswordHash, err = s.signInHashes.Hash(r.Context(), in.Password, password.Default); err != nil {
+			return s.hashBusy(w, err)
+		}
+	}
 	if u, err = s.Store.CreateUser(r.Context(), slug, u, p.Actor, source(r.Context())); err != nil {
 		return err
 	}
@@ -39,7 +44,7 @@ func (s *Server) apiUserCreate(w http.ResponseWriter, r *http.Request, p Princip
 	return nil
 }
 
-// user validates the body and hashes the password, if one is given.
+// user validates the body; the caller hashes the password, if one is given.
 func (in userCreate) user() (domain.User, error) {
 	u := domain.User{Username: in.Username, DisplayName: in.DisplayName}
 	if err := domain.ValidateUsername(in.Username); err != nil {
@@ -59,11 +64,6 @@ func (in userCreate) user() (domain.User, error) {
 		if err := password.Check(in.Password); err != nil {
 			return u, domain.Errorf(codeUnprocessable, "%s", err.Error())
 		}
-		hash, err := password.Hash(in.Password, password.Default)
-		if err != nil {
-			return u, err
-		}
-		u.PasswordHash = hash
 	}
 	return u, nil
 }

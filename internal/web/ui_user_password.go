@@ -22,7 +22,7 @@ func (u *ui) generatePassword(w http.ResponseWriter, r *http.Request, v *visit) 
 	name := r.PathValue("username")
 	pw, err := u.setPassword(r.Context(), v.Principal, org.Slug, name, "")
 	if err != nil {
-		return u.done(w, r, userPath(org.Slug, name), err, "")
+		return u.done(w, r, userPath(org.Slug, name), u.hashBusy(w, err), "")
 	}
 	if pw == "" {
 		return domain.Errorf(domain.CodeInternal, "no password was generated")
