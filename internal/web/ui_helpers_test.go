@@ -47,6 +47,7 @@ type uiFixture struct {
 	Store   *store.Store
 	Clock   *uiClock
 	Server  *httptest.Server
+	Site    *web.Server
 	Request int64 // the queued request for acme's alice
 }
 
@@ -119,6 +120,7 @@ func newUIFixtureWith(t *testing.T, tweak func(*web.Config)) *uiFixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.Site = srv
 	f.Server = httptest.NewServer(srv)
 	t.Cleanup(f.Server.Close)
 	return f

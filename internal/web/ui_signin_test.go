@@ -54,7 +54,10 @@ func TestUISignInLockout(t *testing.T) {
 	for i := 1; i < store.MaxOperatorFailures; i++ {
 		b.signIn(uiAdminAcme, "wrong password").want(http.StatusUnauthorized, "invalid email, password or code")
 	}
-	b.signIn(uiAdminAcme, "wrong password").want(http.StatusTooManyRequests, "too many failed sign-ins, try again later")
+	locked := b.signIn(uiAdminAcme, "wrong password").want(http.StatusTooManyRequests, "too many failed sign-ins, try again later")
+	if got := locked.Header.Get("Retry-After"); got != "900" {
+		t.Errorf("Retry-After = %q, want 900 (the lock's 15 minutes)", got)
+	}
 	// Locked, the right password is refused too, and says no more.
 	p := b.signIn(uiAdminAcme, uiPassword).want(http.StatusTooManyRequests, "too many failed sign-ins, try again later")
 	if strings.Contains(p.Body, "minute") {
