@@ -10,11 +10,9 @@ import (
 )
 
 // dummyHash is verified against when the user is unknown or has no
-// password, so the answer takes as long as for a real user.
-var dummyHash = sync.OnceValue(func() string {
-	h, _ := password.Hash("unlockd timing equaliser", password.Default)
-	return h
-})
+// password, so the answer takes as long as for a real user. It is made
+// without hashing, so no argon2id runs outside a limiter's slot.
+var dummyHash = sync.OnceValue(func() string { return password.Dummy(password.Default) })
 
 // Authenticate checks a user's password and applies the attempt to the
 // failed-login counter (SPEC §2). An unknown user answers invalid, like a
