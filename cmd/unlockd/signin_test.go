@@ -86,7 +86,15 @@ func startSignInTarget(t *testing.T, extraOperators []string) *signInTarget {
 	cfg := writeFile(t, t.TempDir(), "unlockd.yaml", fmt.Sprintf(`database: {driver: sqlite, dsn: %q}
 http: {listen: "127.0.0.1:0", trusted_proxies: [127.0.0.1], password_hashes: 2}
 `, dsn))
-	tg := &signInTarget{proc: startServe(t, bin, cfg), token: token}
+	// serve runs at a higher CPU priority than the rest of the test run
+	// (as root; elsewhere nice only warns): what the probes measure is then
+	// how unlockd shares the CPU between its own requests, not how busy the
+	// machine's other test packages keep it.
+	cmd := exec.Command(bin, "serve", "--config", cfg)
+	if nice, err := exec.LookPath("nice"); err == nil {
+		cmd = exec.Command(nice, "-n", "-10", bin, "serve", "--config", cfg)
+	}
+	tg := &signInTarget{proc: startCommand(t, cmd), token: token}
 	addr := regexp.MustCompile(`"unlockd running" http=(\S+)`)
 	waitFor(t, "serve to listen", func() bool {
 		m := addr.FindStringSubmatch(tg.proc.stderr.String())
@@ -175,7 +183,7 @@ func TestSignInFloodIsBounded(t *testing.T) {
 		t.Skip("builds and runs the binary")
 	}
 	tg := startSignInTarget(t, nil)
-	pid := tg.proc.cmd.Process.Pid
+	pid := tg.proc.cmd.Process.Pid // nice execs serve in its own process
 	before := vmHWM(t, pid)
 
 	stop := make(chan struct{})

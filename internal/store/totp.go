@@ -62,7 +62,7 @@ func (s *Store) ResetTOTP(ctx context.Context, email, actor, source string) (Ope
 	var op Operator
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var r operatorRow
-		if err := tx.GetContext(ctx, &r, tx.Rebind(selectOperator+s.forUpdate()), norm); err != nil {
+		if err := tx.GetContext(ctx, &r, tx.Rebind(selectOperator), norm); err != nil {
 			if mapErr(err) == domain.ErrNotFound {
 				return domain.Errorf(domain.CodeNotFound, "no operator %s", norm)
 			}
