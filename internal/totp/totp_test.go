@@ -73,3 +73,25 @@ func TestURI(t *testing.T) {
 		t.Errorf("secret %q is not 160 bits of base32", NewSecret())
 	}
 }
+
+func TestRecoveryCodes(t *testing.T) {
+	codes := NewRecoveryCodes(RecoveryCodes)
+	seen := map[string]bool{}
+	for _, c := range codes {
+		h := RecoveryHash(c)
+		if h == "" || seen[h] {
+			t.Fatalf("code %q: hash %q empty or repeated", c, h)
+		}
+		seen[h] = true
+		for _, typed := range []string{strings.ToUpper(c), strings.ReplaceAll(c, "-", ""), strings.ReplaceAll(c, "-", " ")} {
+			if RecoveryHash(typed) != h {
+				t.Errorf("%q typed as %q hashes differently", c, typed)
+			}
+		}
+	}
+	for _, bad := range []string{"", "123456", codes[0] + "a", codes[0][:18], "0000-0000-0000-0000", "ab!d-efgh-ijkl-mnop"} {
+		if RecoveryHash(bad) != "" {
+			t.Errorf("RecoveryHash(%q) is not empty", bad)
+		}
+	}
+}

@@ -86,3 +86,27 @@ func TestThrottle(t *testing.T) {
 		t.Errorf("%d buckets kept after an hour", len(th.buckets))
 	}
 }
+
+// FuzzClientAddr: whatever the forwarding headers say, an untrusted peer is
+// its own client, and a trusted one's client is an address the headers or
+// the peer name; nothing panics.
+func FuzzClientAddr(f *testing.F) {
+	f.Add("10.0.0.2:443", "198.51.100.1, 10.0.0.3", `for="[2001:db8::1]:80";proto=https, for=unknown`)
+	f.Add("203.0.113.9:1", "", "for=_hidden")
+	f.Add("[fd00::1]:443", "[::1]:x, ,", `for="`)
+	trusted := []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8"), netip.MustParsePrefix("fd00::/8")}
+	f.Fuzz(func(t *testing.T, peer, xff, fwd string) {
+		for _, header := range []string{HeaderXForwardedFor, HeaderForwarded} {
+			r := httptest.NewRequest(http.MethodGet, "/", nil)
+			r.RemoteAddr = peer
+			r.Header.Set(HeaderXForwardedFor, xff)
+			r.Header.Set(HeaderForwarded, fwd)
+			p := Proxies{Trusted: trusted, Header: header}
+			got := p.ClientAddr(r)
+			direct := remoteAddr(peer)
+			if !p.trusted(direct) && got != direct {
+				t.Fatalf("untrusted peer %q: client %s, want the peer", peer, got)
+			}
+		}
+	})
+}
