@@ -3,22 +3,35 @@ package main
 import (
 	"bufio"
 	"context"
+	"flag"
 	"fmt"
 	"strings"
 
+	"github.com/unlockd/unlockd/internal/address"
 	"github.com/unlockd/unlockd/internal/domain"
 	"github.com/unlockd/unlockd/internal/password"
 	"github.com/unlockd/unlockd/internal/store"
 )
 
-const operatorUsage = "operator add --config FILE --role staff|admin [--org SLUG] --email EMAIL  (password on stdin)"
+const (
+	operatorUsage      = "operator add|reset-totp ..."
+	operatorAddUsage   = "operator add --config FILE --role staff|admin [--org SLUG] --email EMAIL  (password on stdin)"
+	operatorResetUsage = "operator reset-totp --config FILE --email EMAIL"
+)
 
 func cmdOperator(ctx context.Context, s streams, args []string) error {
+	if len(args) > 0 && args[0] == "reset-totp" {
+		return operatorResetTOTP(ctx, s, args[1:])
+	}
+	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+		fmt.Fprintln(s.stderr, "Usage: unlockd "+operatorAddUsage+"\n       unlockd "+operatorResetUsage)
+		return flag.ErrHelp
+	}
 	args, err := subcommand(s, args, "add", operatorUsage)
 	if err != nil {
 		return err
 	}
-	fs := newFlags("operator add", operatorUsage, s)
+	fs := newFlags("operator add", operatorAddUsage, s)
 	cfgPath := configFlag(fs)
 	roleFlag := fs.String("role", "", "operator `ROLE`: staff or admin")
 	org := fs.String("org", "", "org `SLUG` an admin is bound to")
@@ -50,6 +63,32 @@ func cmdOperator(ctx context.Context, s streams, args []string) error {
 			return err
 		}
 		fmt.Fprintf(s.stderr, "operator %s added with role %s\n", op.Email, op.Role)
+		return nil
+	})
+}
+
+// operatorResetTOTP removes an operator's second factor and recovery
+// codes and ends their sessions, for an operator who lost both; they enrol
+// again at their next sign-in.
+func operatorResetTOTP(ctx context.Context, s streams, args []string) error {
+	fs := newFlags("operator reset-totp", operatorResetUsage, s)
+	cfgPath := configFlag(fs)
+	email := fs.String("email", "", "the operator's sign-in `EMAIL`")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if err := required(fs, "config", "email"); err != nil {
+		return err
+	}
+	if _, err := address.Normalize(*email); err != nil {
+		return usagef("--email %q is not a valid address", *email)
+	}
+	return withStore(ctx, *cfgPath, func(st *store.Store) error {
+		op, err := st.ResetTOTP(ctx, *email, "cli", "cli")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(s.stderr, "second factor of %s removed and their sessions ended; they enrol again at their next sign-in\n", op.Email)
 		return nil
 	})
 }

@@ -56,7 +56,7 @@ var commands = map[string]command{
 	"migrate":      {"apply database migrations and exit", cmdMigrate},
 	"demo":         {"run everything embedded with sample data; no configuration", cmdDemo},
 	"token":        {"manage API tokens: token create", cmdToken},
-	"operator":     {"manage web-UI accounts: operator add", cmdOperator},
+	"operator":     {"manage web-UI accounts: operator add, operator reset-totp", cmdOperator},
 	"import":       {"import contacts and users from CSV, all or nothing", cmdImport},
 	"check-config": {"validate a configuration file", cmdCheckConfig},
 	"version":      {"print the version", cmdVersion},

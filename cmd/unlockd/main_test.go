@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -17,6 +18,7 @@ import (
 	"github.com/unlockd/unlockd/internal/password"
 	"github.com/unlockd/unlockd/internal/store"
 	"github.com/unlockd/unlockd/internal/storetest"
+	"github.com/unlockd/unlockd/internal/totp"
 	"github.com/unlockd/unlockd/migrations"
 )
 
@@ -91,7 +93,7 @@ func TestUsageAndVersion(t *testing.T) {
 	if r := runCLI(t, "", "version"); r.code != 0 || !strings.HasPrefix(r.stdout, "unlockd ") {
 		t.Errorf("version: %+v", r)
 	}
-	for _, cmd := range [][]string{{"migrate"}, {"import"}, {"check-config"}, {"version"}, {"token", "create"}, {"operator", "add"}} {
+	for _, cmd := range [][]string{{"migrate"}, {"import"}, {"check-config"}, {"version"}, {"token", "create"}, {"operator", "add"}, {"operator", "reset-totp"}, {"operator"}} {
 		runCLI(t, "", append(cmd, "--help")...).want(t, exitOK, "Usage: unlockd "+cmd[0])
 	}
 	runCLI(t, "", "migrate", "--bogus").want(t, exitUsage, "bogus")
@@ -171,6 +173,43 @@ func TestOperatorAdd(t *testing.T) {
 		runCLI(t, "a long enough password\n", args...).want(t, exitOK, "ann@support.example")
 		runCLI(t, "a long enough password\n", args...).want(t, exitFailure, "already exists")
 		runCLI(t, "a long enough password\n", "operator", "add", "--config", cfg, "--role", "admin", "--email", "b@x.example").want(t, exitUsage, "--org")
+	})
+}
+
+func TestOperatorResetTOTP(t *testing.T) {
+	eachEngine(t, func(t *testing.T, cfg string) {
+		runCLI(t, "a long enough password\n", "operator", "add", "--config", cfg, "--role", "staff", "--email", "ann@support.example").want(t, exitOK)
+		reset := []string{"operator", "reset-totp", "--config", cfg, "--email", "Ann@Support.example"}
+		runCLI(t, "", "operator", "reset-totp", "--config", cfg).want(t, exitUsage, "--email")
+		runCLI(t, "", "operator", "reset-totp", "--config", cfg, "--email", "not an address").want(t, exitUsage, "--email")
+		runCLI(t, "", "operator", "reset-totp", "--config", cfg, "--email", "nobody@support.example").want(t, exitFailure, "no operator")
+		runCLI(t, "", reset...).want(t, exitFailure, "no second factor")
+
+		s := openConfigStore(t, cfg)
+		ctx := context.Background()
+		op, err := s.SignIn(ctx, nil, store.Credentials{Email: "ann@support.example", Password: "a long enough password"}, "test")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.EnrolTOTP(ctx, op, totp.NewSecret(), 0, []string{totp.RecoveryHash(totp.NewRecoveryCodes(1)[0])}, "test"); err != nil {
+			t.Fatal(err)
+		}
+		token, _, err := s.CreateSession(ctx, op)
+		if err != nil {
+			t.Fatal(err)
+		}
+		runCLI(t, "", reset...).want(t, exitOK, "ann@support.example")
+		if _, err := s.Session(ctx, token); !errors.Is(err, domain.ErrNotFound) {
+			t.Errorf("session after reset-totp: %v, want it ended", err)
+		}
+		// The password alone signs in again, for the operator to enrol anew.
+		if op, err := s.SignIn(ctx, nil, store.Credentials{Email: "ann@support.example", Password: "a long enough password"}, "test"); err != nil || op.TOTP {
+			t.Errorf("sign-in after reset-totp = %+v, %v", op, err)
+		}
+		entries, err := s.ListAudit(ctx, store.AuditFilter{Limit: 1})
+		if err != nil || len(entries) != 1 || entries[0].Action != domain.ActionTOTPReset || entries[0].Actor != "cli" {
+			t.Errorf("audit = %+v, %v; want totp_reset by cli", entries, err)
+		}
 	})
 }
 

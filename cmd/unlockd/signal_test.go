@@ -128,7 +128,14 @@ type serveProcess struct {
 
 func startServe(t *testing.T, bin, cfg string) *serveProcess {
 	t.Helper()
-	p := &serveProcess{cmd: exec.Command(bin, "serve", "--config", cfg), stderr: &lockedBuffer{}, done: make(chan error, 1)}
+	return startCommand(t, exec.Command(bin, "serve", "--config", cfg))
+}
+
+// startCommand starts cmd, a serve command line, and kills it when the
+// test ends.
+func startCommand(t *testing.T, cmd *exec.Cmd) *serveProcess {
+	t.Helper()
+	p := &serveProcess{cmd: cmd, stderr: &lockedBuffer{}, done: make(chan error, 1)}
 	p.cmd.Stderr = p.stderr
 	if err := p.cmd.Start(); err != nil {
 		t.Fatal(err)

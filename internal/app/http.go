@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/unlockd/unlockd/internal/config"
 	"github.com/unlockd/unlockd/internal/intake"
 	"github.com/unlockd/unlockd/internal/store"
 	"github.com/unlockd/unlockd/internal/web"
@@ -17,8 +18,18 @@ func (a *App) handler() (http.Handler, error) {
 	if a.worker != nil {
 		wake = a.worker.Wake
 	}
+	h := a.cfg.HTTP
+	signInHashes, authHashes := h.HashShares()
+	header := web.HeaderXForwardedFor
+	if h.ProxyHeader == config.ProxyForwarded {
+		header = web.HeaderForwarded
+	}
 	site, err := web.New(web.Config{Store: a.Store, Answer: a.answerRenderer(), Wake: wake, Log: a.log.With("component", "http"),
-		PublicURL: a.cfg.HTTP.PublicURL, Unlocked: a.metrics.Unlocked})
+		PublicURL: h.PublicURL, Unlocked: a.metrics.Unlocked,
+		Proxies:     web.Proxies{Trusted: h.Proxies(), Header: header},
+		RequireTOTP: h.RequireTOTP,
+		SignIn: web.SignInLimits{SignInHashes: signInHashes, AuthenticateHashes: authHashes,
+			HashWait: h.PasswordHashWait.Std(), ClientBurst: h.SignInBurst, ClientRefill: h.SignInRefill.Std()}})
 	if err != nil {
 		return nil, err
 	}

@@ -149,6 +149,16 @@ type HTTP struct {
 	MetricsToken     string `yaml:"metrics_token"`
 	MetricsTokenFile string `yaml:"metrics_token_file"` // read into MetricsToken by Load
 	MetricsListen    string `yaml:"metrics_listen"`     // host:port
+
+	// Operator sign-in and password checks (signin.go).
+	TrustedProxies     []string `yaml:"trusted_proxies"`     // CIDRs or addresses whose forwarding header is believed
+	ProxyHeader        string   `yaml:"proxy_header"`        // x-forwarded-for or forwarded
+	PasswordHashes     int      `yaml:"password_hashes"`     // argon2id computations at once, in all
+	AuthenticateHashes int      `yaml:"authenticate_hashes"` // of those, kept for /authenticate; 0: half
+	PasswordHashWait   Duration `yaml:"password_hash_wait"`  // wait for a slot before 429
+	SignInBurst        int      `yaml:"signin_burst"`        // sign-in attempts per client address at once
+	SignInRefill       Duration `yaml:"signin_refill"`       // one more attempt per client every
+	RequireTOTP        string   `yaml:"require_totp"`        // staff, all or none
 }
 
 // Limits bounds what unlockd accepts and how long requests live.
@@ -182,7 +192,10 @@ func Default() *Config {
 		SenderAuth: SenderAuth{Mode: SenderAuthAny, MaxSignatureAge: Duration(DefaultMaxSignatureAge)},
 		HTTP: HTTP{Listen: DefaultListen, ReadHeaderTimeout: Duration(DefaultReadHeaderTimeout),
 			ReadTimeout: Duration(DefaultReadTimeout), WriteTimeout: Duration(DefaultWriteTimeout),
-			IdleTimeout: Duration(DefaultIdleTimeout), MaxHeaderBytes: DefaultMaxHeaderBytes},
+			IdleTimeout: Duration(DefaultIdleTimeout), MaxHeaderBytes: DefaultMaxHeaderBytes,
+			ProxyHeader: ProxyXForwardedFor, PasswordHashes: DefaultPasswordHashes(),
+			PasswordHashWait: Duration(DefaultPasswordHashWait), SignInBurst: DefaultSignInBurst,
+			SignInRefill: Duration(DefaultSignInRefill), RequireTOTP: RequireTOTPStaff},
 		Limits: Limits{
 			MaxMessageBytes: DefaultMaxMessageBytes,
 			RequestTTL:      Duration(DefaultRequestTTL),

@@ -32,6 +32,7 @@ func (c *Config) Validate() error {
 	c.validateSMTP(ps)
 	c.validateSenderAuth(ps)
 	c.validateHTTP(ps)
+	c.validateSignIn(ps)
 	if c.Limits.MaxMessageBytes <= 0 {
 		ps.add("limits.max_message_bytes", "must be positive")
 	}

@@ -138,7 +138,8 @@ func (p *printer) signIns(ctx context.Context, st *store.Store, httpAddr string,
 		}
 		fmt.Fprintf(p.w, "          %-5s %-20s password %s  (%s)\n", a.Role, a.Email, a.password, scope)
 	}
-	fmt.Fprintf(p.w, "          (passwords made for this run; the store goes when the demo stops)\n")
+	fmt.Fprintf(p.w, "          (passwords made for this run; the store goes when the demo stops;\n")
+	fmt.Fprintf(p.w, "          staff enrol an authenticator app from a QR code at their first sign-in)\n")
 	fmt.Fprintf(p.w, "Check     curl -s %sreadyz\n", url)
 	if len(pending) > 0 {
 		names := make([]string, len(pending))

@@ -20,6 +20,8 @@ const (
 	ActionTokenRevoke    Action = "token_revoke"
 	ActionOperatorAdd    Action = "operator_add"
 	ActionOperatorLock   Action = "operator_lock" // too many failed sign-ins
+	ActionTOTPEnrol      Action = "totp_enrol"    // an operator enrolled a second factor
+	ActionTOTPReset      Action = "totp_reset"    // an operator's second factor was removed
 	ActionPolicyChange   Action = "policy_change"
 	ActionContactAdd     Action = "contact_add"
 	ActionContactRemove  Action = "contact_remove"
@@ -33,7 +35,8 @@ type AuditEntry struct {
 	Actor  string
 	Action Action
 	Target string // e.g. a username, a request id, a token name
-	// Source is the channel: "message-id:<...>", "http:<request id>" or "cli".
+	// Source is the channel: "message-id:<...>", "http:<request id> from
+	// <client address>" or "cli".
 	Source string
 	Note   string
 	At     time.Time

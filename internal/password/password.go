@@ -50,6 +50,19 @@ func Hash(pw string, p Params) (string, error) {
 		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
+// Dummy returns a well-formed hash with parameters p that no password
+// matches (its salt and key are random), without computing one: verifying
+// against it costs exactly what verifying against a real hash of p costs,
+// which is what answers for unknown accounts need.
+func Dummy(p Params) string {
+	salt, key := make([]byte, saltLen), make([]byte, keyLen)
+	rand.Read(salt)
+	rand.Read(key)
+	b64 := base64.RawStdEncoding
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s",
+		argon2.Version, p.Memory, p.Time, p.Threads, b64.EncodeToString(salt), b64.EncodeToString(key))
+}
+
 // Verify reports nil when pw matches hash, ErrMismatch when it does not, and
 // another error when hash is malformed.
 func Verify(pw, hash string) error {

@@ -10,19 +10,20 @@ import (
 )
 
 // dummyHash is verified against when the user is unknown or has no
-// password, so the answer takes as long as for a real user.
-var dummyHash = sync.OnceValue(func() string {
-	h, _ := password.Hash("unlockd timing equaliser", password.Default)
-	return h
-})
+// password, so the answer takes as long as for a real user. It is made
+// without hashing, so no argon2id runs outside a limiter's slot.
+var dummyHash = sync.OnceValue(func() string { return password.Dummy(password.Default) })
 
 // Authenticate checks a user's password and applies the attempt to the
 // failed-login counter (SPEC §2). An unknown user answers invalid, like a
-// wrong password, and costs the same time.
-func (s *Store) Authenticate(ctx context.Context, slug, username, pw, source string) (domain.LoginResult, error) {
+// wrong password, and costs the same time. The verification runs in one of
+// hashes' slots; password.ErrBusy, when none came free, counts for nothing.
+func (s *Store) Authenticate(ctx context.Context, hashes *password.Limiter, slug, username, pw, source string) (domain.LoginResult, error) {
 	u, err := s.User(ctx, slug, username)
 	if errors.Is(err, domain.ErrNotFound) {
-		_ = password.Verify(pw, dummyHash())
+		if err := hashes.Verify(ctx, pw, dummyHash()); errors.Is(err, password.ErrBusy) || ctx.Err() != nil {
+			return "", errors.Join(err, ctx.Err())
+		}
 		return domain.LoginInvalid, nil
 	}
 	if err != nil {
@@ -32,6 +33,10 @@ func (s *Store) Authenticate(ctx context.Context, slug, username, pw, source str
 	if hash == "" {
 		hash = dummyHash()
 	}
-	ok := password.Verify(pw, hash) == nil && u.PasswordHash != ""
+	verr := hashes.Verify(ctx, pw, hash)
+	if errors.Is(verr, password.ErrBusy) || ctx.Err() != nil {
+		return "", errors.Join(verr, ctx.Err())
+	}
+	ok := verr == nil && u.PasswordHash != ""
 	return s.RecordLogin(ctx, slug, username, ok, source)
 }

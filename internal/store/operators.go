@@ -5,13 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/jmoiron/sqlx"
 
 	"github.com/unlockd/unlockd/internal/address"
 	"github.com/unlockd/unlockd/internal/domain"
-	"github.com/unlockd/unlockd/internal/password"
 )
 
 // Operator is a web-UI account of support staff or an org admin.
@@ -20,6 +18,8 @@ type Operator struct {
 	Email   string
 	Role    domain.Role
 	OrgSlug string // empty for staff
+	// TOTP reports whether the operator has enrolled a second factor.
+	TOTP bool
 }
 
 const insertOperator = `INSERT INTO operators (email, role, org_id, password_hash, created_at)
@@ -62,23 +62,6 @@ func (s *Store) AddOperator(ctx context.Context, op Operator, hash, actor, sourc
 	return op, err
 }
 
-// Operator sign-in limits (SPEC §8: operator accounts lock after repeated
-// failures too). Failed sign-ins count while each follows the one before
-// within OperatorFailureWindow; the MaxOperatorFailures-th locks the
-// operator for OperatorLockout. A success clears the count.
-const (
-	MaxOperatorFailures   = 5
-	OperatorFailureWindow = 15 * time.Minute
-	OperatorLockout       = 15 * time.Minute
-)
-
-// Sign-in refusals. They are all a stranger learns: an unknown address and
-// a wrong password read the same.
-var (
-	ErrSignInInvalid = errors.New("invalid email or password")
-	ErrSignInLocked  = errors.New("account locked, try later")
-)
-
 type operatorRow struct {
 	ID           int64          `db:"id"`
 	Email        string         `db:"email"`
@@ -86,50 +69,16 @@ type operatorRow struct {
 	OrgID        sql.NullInt64  `db:"org_id"`
 	OrgSlug      sql.NullString `db:"org_slug"`
 	PasswordHash string         `db:"password_hash"`
-	LockedUntil  sql.NullTime   `db:"locked_until"`
+	TOTPSecret   string         `db:"totp_secret"`
+	TOTPLastStep int64          `db:"totp_last_step"`
 }
 
 func (r operatorRow) operator() Operator {
-	return Operator{ID: r.ID, Email: r.Email, Role: domain.Role(r.Role), OrgSlug: r.OrgSlug.String}
+	return Operator{ID: r.ID, Email: r.Email, Role: domain.Role(r.Role), OrgSlug: r.OrgSlug.String, TOTP: r.TOTPSecret != ""}
 }
 
-const selectOperator = `SELECT o.id, o.email, o.role, o.org_id, g.slug AS org_slug, o.password_hash, o.locked_until
+const selectOperator = `SELECT o.id, o.email, o.role, o.org_id, g.slug AS org_slug, o.password_hash, o.totp_secret, o.totp_last_step
 	FROM operators o LEFT JOIN orgs g ON g.id = o.org_id WHERE lower(o.email) = ?`
-
-// SignIn checks an operator's email and password. It answers
-// ErrSignInInvalid for an unknown address or a wrong password, spending the
-// same time on both (a dummy hash is verified for unknown addresses), and
-// ErrSignInLocked while the operator is locked, whatever the password. Each
-// failure counts towards the lock; the failure that locks the operator
-// writes an audit entry. Passwords are verified outside any transaction.
-func (s *Store) SignIn(ctx context.Context, email, pw, source string) (Operator, error) {
-	row, err := s.operatorByEmail(ctx, email)
-	if errors.Is(err, domain.ErrNotFound) {
-		_ = password.Verify(pw, dummyHash())
-		return Operator{}, ErrSignInInvalid
-	}
-	if err != nil {
-		return Operator{}, err
-	}
-	if s.now().Before(timeOf(row.LockedUntil)) {
-		_ = password.Verify(pw, dummyHash())
-		return Operator{}, ErrSignInLocked
-	}
-	ok := password.Verify(pw, row.PasswordHash) == nil
-	var refused error
-	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
-		var err error
-		refused, err = s.recordSignIn(ctx, tx, row, ok, source)
-		return err
-	})
-	if err == nil {
-		err = refused
-	}
-	if err != nil {
-		return Operator{}, err
-	}
-	return row.operator(), nil
-}
 
 func (s *Store) operatorByEmail(ctx context.Context, email string) (operatorRow, error) {
 	ctx, cancel := s.timeout(ctx)
@@ -147,47 +96,4 @@ func (s *Store) operatorByEmail(ctx context.Context, email string) (operatorRow,
 		return operatorRow{}, fmt.Errorf("store: operator: %w", err)
 	}
 	return r, nil
-}
-
-type signInCounters struct {
-	FailedLogins int          `db:"failed_logins"`
-	LastFailedAt sql.NullTime `db:"last_failed_at"`
-	LockedUntil  sql.NullTime `db:"locked_until"`
-}
-
-const updateSignIn = `UPDATE operators SET failed_logins = ?, last_failed_at = ?, locked_until = ? WHERE id = ?`
-
-// recordSignIn applies one verified attempt under the operator's row lock
-// and returns the refusal (ErrSignInInvalid or ErrSignInLocked), nil for a
-// success. A lock taken by a concurrent attempt meanwhile refuses even a
-// right password.
-func (s *Store) recordSignIn(ctx context.Context, tx *sqlx.Tx, op operatorRow, ok bool, source string) (refused, err error) {
-	var c signInCounters
-	if err := tx.GetContext(ctx, &c, tx.Rebind(`SELECT failed_logins, last_failed_at, locked_until
-		FROM operators WHERE id = ?`+s.forUpdate()), op.ID); err != nil {
-		return nil, fmt.Errorf("store: operator %s: %w", op.Email, mapErr(err))
-	}
-	now := s.now()
-	if now.Before(timeOf(c.LockedUntil)) {
-		return ErrSignInLocked, nil
-	}
-	failures, last, until := 0, time.Time{}, time.Time{}
-	if !ok {
-		failures, last, refused = c.FailedLogins+1, now, ErrSignInInvalid
-		if c.LastFailedAt.Valid && now.Sub(c.LastFailedAt.Time) >= OperatorFailureWindow {
-			failures = 1
-		}
-		if failures >= MaxOperatorFailures {
-			until, refused = now.Add(OperatorLockout), ErrSignInLocked
-		}
-	}
-	if _, err := tx.ExecContext(ctx, tx.Rebind(updateSignIn), failures, nullTime(last), nullTime(until), op.ID); err != nil {
-		return nil, fmt.Errorf("store: operator %s sign-in: %w", op.Email, err)
-	}
-	if until.IsZero() {
-		return refused, nil
-	}
-	return refused, s.audit(ctx, tx, domain.AuditEntry{OrgID: op.OrgID.Int64, Actor: domain.ActorSystem,
-		Action: domain.ActionOperatorLock, Target: op.Email, Source: source,
-		Note: fmt.Sprintf("%d failed sign-ins; locked until %s", failures, until.Format(time.RFC3339))})
 }

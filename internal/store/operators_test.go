@@ -25,7 +25,7 @@ func mustOperator(t *testing.T, s *store.Store, email string, role domain.Role, 
 
 func wantSignIn(t *testing.T, s *store.Store, email, pw string, want error) store.Operator {
 	t.Helper()
-	op, err := s.SignIn(ctx, email, pw, "http:test")
+	op, err := s.SignIn(ctx, nil, store.Credentials{Email: email, Password: pw}, "http:test")
 	if !errors.Is(err, want) {
 		t.Fatalf("SignIn(%s, %q) = %v, want %v", email, pw, err, want)
 	}
@@ -101,7 +101,7 @@ func TestConcurrentSignInFailuresLockOnce(t *testing.T) {
 		results := make(chan error, store.MaxOperatorFailures+2)
 		for range cap(results) {
 			wg.Go(func() {
-				_, err := s.SignIn(ctx, "staff@unlockd.example", "wrong", "http:test")
+				_, err := s.SignIn(ctx, nil, store.Credentials{Email: "staff@unlockd.example", Password: "wrong"}, "http:test")
 				results <- err
 			})
 		}

@@ -73,7 +73,7 @@ type sessionRow struct {
 	LastSeenAt time.Time `db:"last_seen_at"`
 }
 
-const selectSession = `SELECT o.id, o.email, o.role, o.org_id, g.slug AS org_slug, s.csrf_token, s.created_at, s.last_seen_at
+const selectSession = `SELECT o.id, o.email, o.role, o.org_id, g.slug AS org_slug, o.totp_secret, s.csrf_token, s.created_at, s.last_seen_at
 	FROM sessions s JOIN operators o ON o.id = s.operator_id LEFT JOIN orgs g ON g.id = o.org_id
 	WHERE s.token_hash = ?`
 

@@ -305,7 +305,7 @@ func TestAuthenticate(t *testing.T) {
 			{"jsmith", "correct horse battery", domain.LoginLocked},
 		}
 		for i, tt := range tests {
-			got, err := s.Authenticate(ctx, "acme", tt.user, tt.pw, "http:r")
+			got, err := s.Authenticate(ctx, nil, "acme", tt.user, tt.pw, "http:r")
 			if err != nil || got != tt.want {
 				t.Errorf("%d: Authenticate(%s) = %s, %v; want %s", i, tt.user, got, err, tt.want)
 			}

@@ -100,7 +100,7 @@ func (s *Server) setPassword(ctx context.Context, p Principal, org, username str
 	} else {
 		pw = password.Generate()
 	}
-	hash, err := password.Hash(pw, password.Default)
+	hash, err := s.signInHashes.Hash(ctx, pw, password.Default)
 	if err != nil {
 		return "", err
 	}

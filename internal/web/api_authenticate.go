@@ -15,7 +15,10 @@ type credentials struct {
 
 // apiAuthenticate checks a user's password for the host application and
 // counts the attempt (SPEC §2): {"result": "ok"|"invalid"|"locked"}. An
-// unknown user is "invalid", in the same time as a wrong password.
+// unknown user is "invalid", in the same time as a wrong password. The
+// check runs in the host application's own share of password hashing
+// (SignInLimits.AuthenticateHashes); when that is full past the wait, 429
+// with Retry-After.
 func (s *Server) apiAuthenticate(w http.ResponseWriter, r *http.Request, _ Principal) error {
 	slug, err := orgParam(r)
 	if err != nil {
@@ -34,9 +37,9 @@ func (s *Server) apiAuthenticate(w http.ResponseWriter, r *http.Request, _ Princ
 	if err := checkLength("password", in.Password, password.MaxLength); err != nil {
 		return err
 	}
-	result, err := s.Store.Authenticate(r.Context(), slug, in.Username, in.Password, source(r.Context()))
+	result, err := s.Store.Authenticate(r.Context(), s.authHashes, slug, in.Username, in.Password, source(r.Context()))
 	if err != nil {
-		return err
+		return s.hashBusy(w, err)
 	}
 	writeJSON(w, http.StatusOK, map[string]domain.LoginResult{"result": result})
 	return nil

@@ -33,6 +33,11 @@ func (s *Server) apiUserCreate(w http.ResponseWriter, r *http.Request, p Princip
 	if err != nil {
 		return err
 	}
+	if in.Password.Set {
+		if u.PasswordHash, err = s.signInHashes.Hash(r.Context(), in.Password.Value, password.Default); err != nil {
+			return s.hashBusy(w, err)
+		}
+	}
 	if u, err = s.Store.CreateUser(r.Context(), slug, u, p.Actor, source(r.Context())); err != nil {
 		return err
 	}
@@ -40,7 +45,7 @@ func (s *Server) apiUserCreate(w http.ResponseWriter, r *http.Request, p Princip
 	return nil
 }
 
-// user validates the body and hashes the password, if one is given.
+// user validates the body; the caller hashes the password, if one is given.
 func (in userCreate) user() (domain.User, error) {
 	u := domain.User{Username: in.Username, DisplayName: in.DisplayName}
 	if err := domain.ValidateUsername(in.Username); err != nil {
@@ -60,11 +65,6 @@ func (in userCreate) user() (domain.User, error) {
 		if err := domain.CheckPassword(in.Password.Value, u.Username, u.Email, u.DisplayName); err != nil {
 			return u, err
 		}
-		hash, err := password.Hash(in.Password.Value, password.Default)
-		if err != nil {
-			return u, err
-		}
-		u.PasswordHash = hash
 	}
 	return u, nil
 }

@@ -28,7 +28,7 @@ func (s *Server) apiUserPassword(w http.ResponseWriter, r *http.Request, p Princ
 	}
 	generated, err := s.setPassword(r.Context(), p, slug, username, in.Password)
 	if err != nil {
-		return err
+		return s.hashBusy(w, err)
 	}
 	if generated == "" {
 		w.WriteHeader(http.StatusNoContent)

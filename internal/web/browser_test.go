@@ -12,6 +12,9 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/unlockd/unlockd/internal/totp"
+	"github.com/unlockd/unlockd/internal/web"
 )
 
 // chromiumPath is where Debian's chromium package puts the browser.
@@ -45,12 +48,13 @@ func newChromium(t *testing.T) context.Context {
 	return ctx
 }
 
-// TestBrowser drives the UI in a real browser: staff approve the queued
-// request and see the user unlocked; an admin of another org sees neither
-// the request nor the user.
+// TestBrowser drives the UI in a real browser: staff enrol a second factor
+// from its QR page and sign in again with a code the test computes, approve
+// the queued request and see the user unlocked; an admin of another org
+// sees neither the request nor the user.
 func TestBrowser(t *testing.T) {
 	ctx := newChromium(t)
-	f := newUIFixture(t)
+	f := newUIFixtureWith(t, func(c *web.Config) { c.RequireTOTP = web.RequireTOTPStaff })
 	base := f.Server.URL
 	open := func(path string) int64 {
 		t.Helper()
@@ -74,12 +78,16 @@ func TestBrowser(t *testing.T) {
 			t.Fatalf("click %s: %v", button, err)
 		}
 	}
-	signIn := func(email string) {
+	signIn := func(email, code string) {
 		t.Helper()
 		open("/signin")
-		if err := chromedp.Do(ctx,
+		steps := []chromedp.Action[chromedp.Void]{
 			chromedp.SetValue(chromedp.CSS(`input[name=email]`), email),
-			chromedp.SetValue(chromedp.CSS(`input[name=password]`), uiPassword)); err != nil {
+			chromedp.SetValue(chromedp.CSS(`input[name=password]`), uiPassword)}
+		if code != "" {
+			steps = append(steps, chromedp.SetValue(chromedp.CSS(`input[name=code]`), code))
+		}
+		if err := chromedp.Do(ctx, steps...); err != nil {
 			t.Fatal(err)
 		}
 		submit(`form[action="/signin"] button`)
@@ -88,7 +96,34 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 
-	signIn(uiStaff)
+	// Staff must enrol first: every page leads to the QR code.
+	signIn(uiStaff, "")
+	if status := open("/queue"); status != 200 || !strings.Contains(text("main h1"), "Two-factor") {
+		t.Fatalf("an unenrolled staff member reaches the queue (status %d)", status)
+	}
+	if n, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll("main svg.qr path").length`)); err != nil || n != 1 {
+		t.Fatalf("the enrolment page draws no QR code: %d, %v", n, err)
+	}
+	screenshot(t, ctx, "totp.png")
+	secret := text("[data-secret]")
+	code := func() string {
+		t.Helper()
+		c, err := totp.Code(secret, totp.Step(f.Clock.Now()))
+		if err != nil {
+			t.Fatalf("secret %q from the page: %v", secret, err)
+		}
+		return c
+	}
+	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.CSS(`input[name=code]`), code())); err != nil {
+		t.Fatal(err)
+	}
+	submit(`form[action="/account/totp"] button`)
+	if got := text("main"); !strings.Contains(got, "Recovery codes") {
+		t.Fatalf("after enrolling the page reads %q", got)
+	}
+	submit(`form.signout button`)
+	f.Clock.Add(totp.Period) // the enrolment used up the current code
+	signIn(uiStaff, code())
 	if got := text("main"); !strings.Contains(got, "Request #") || !strings.Contains(got, "it@acme.example") {
 		t.Fatalf("the queue does not show the request:\n%s", got)
 	}
@@ -111,7 +146,7 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("after signing out the page reads %q", got)
 	}
 
-	signIn(uiAdminGlobex)
+	signIn(uiAdminGlobex, "")
 	if got := text("main"); strings.Contains(got, "alice") || strings.Contains(got, "acme") {
 		t.Fatalf("globex's admin sees acme in the queue:\n%s", got)
 	}

@@ -58,7 +58,7 @@ func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	code := domain.ErrorCode(err)
 	if code == domain.CodeInternal {
 		s.Log.Error("http request failed", "method", r.Method, "path", r.URL.Path,
-			"request_id", source(r.Context()), slog.Any("error", err))
+			"request_id", httpRequestID(r.Context()), "client", clientAddr(r.Context()).String(), slog.Any("error", err))
 	}
 	var body errorBody
 	body.Error.Code, body.Error.Message = code, domain.ErrorMessage(err)

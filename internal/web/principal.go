@@ -55,6 +55,7 @@ type ctxKey int
 const (
 	principalKey ctxKey = iota
 	requestIDKey
+	clientAddrKey
 )
 
 // withPrincipal stores the authenticated principal in ctx.
@@ -72,8 +73,18 @@ func withRequestID(ctx context.Context, id string) context.Context {
 	return context.WithValue(ctx, requestIDKey, id)
 }
 
-// source names the channel of a change for audit entries: "http:<id>".
+// source names the channel of a change for audit entries: "http:<id> from
+// <client address>".
 func source(ctx context.Context) string {
 	id, _ := ctx.Value(requestIDKey).(string)
+	if a := clientAddr(ctx); a.IsValid() {
+		return "http:" + id + " from " + a.String()
+	}
 	return "http:" + id
+}
+
+// httpRequestID returns the id Server.ServeHTTP gave the request.
+func httpRequestID(ctx context.Context) string {
+	id, _ := ctx.Value(requestIDKey).(string)
+	return id
 }

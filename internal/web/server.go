@@ -1,12 +1,14 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"log/slog"
 	"net/http"
 	"time"
 
+	"github.com/unlockd/unlockd/internal/password"
 	"github.com/unlockd/unlockd/internal/store"
 )
 
@@ -27,12 +29,70 @@ type Config struct {
 	PublicURL string
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
+	// Proxies are the trusted reverse proxies (http.trusted_proxies) whose
+	// forwarding header names the client (clientaddr.go).
+	Proxies Proxies
+	// SignIn bounds what signing in may cost; zero fields take defaults.
+	SignIn SignInLimits
+	// RequireTOTP says who must sign in with a second factor:
+	// RequireTOTPStaff (the default when empty), RequireTOTPAll or
+	// RequireTOTPNone. An operator who has enrolled always needs it.
+	RequireTOTP string
+}
+
+// SignInLimits bound password checks and sign-in attempts (DESIGN:
+// budgets). Each argon2id computation takes 64 MiB while it runs, so at
+// most (SignInHashes + AuthenticateHashes) × 64 MiB go to password hashing.
+type SignInLimits struct {
+	// SignInHashes is how many argon2id computations for the web UI and
+	// the API's password changes run at once; default 1.
+	SignInHashes int
+	// AuthenticateHashes is the share kept for the host application's
+	// POST /api/v1/orgs/{org}/authenticate, so that a flood of sign-ins
+	// cannot starve it; default 1.
+	AuthenticateHashes int
+	// HashWait is how long a request waits for a free slot before it is
+	// answered 429; default 1s.
+	HashWait time.Duration
+	// ClientBurst sign-in attempts may come from one client address at
+	// once, and one more every ClientRefill; defaults 10 and 6s.
+	ClientBurst  int
+	ClientRefill time.Duration
+}
+
+// Values of Config.RequireTOTP (http.require_totp).
+const (
+	RequireTOTPStaff = "staff"
+	RequireTOTPAll   = "all"
+	RequireTOTPNone  = "none"
+)
+
+func (l *SignInLimits) setDefaults() {
+	if l.SignInHashes <= 0 {
+		l.SignInHashes = 1
+	}
+	if l.AuthenticateHashes <= 0 {
+		l.AuthenticateHashes = 1
+	}
+	if l.HashWait <= 0 {
+		l.HashWait = time.Second
+	}
+	if l.ClientBurst <= 0 {
+		l.ClientBurst = 10
+	}
+	if l.ClientRefill <= 0 {
+		l.ClientRefill = 6 * time.Second
+	}
 }
 
 // Server serves the API and the UI.
 type Server struct {
 	Config
 	mux *http.ServeMux
+	// signInHashes and authHashes are the two shares of password hashing.
+	signInHashes, authHashes *password.Limiter
+	// signInClients throttles sign-in attempts per client address.
+	signInClients *throttle
 }
 
 // New builds the server and its routes.
@@ -43,7 +103,15 @@ func New(cfg Config) (*Server, error) {
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{Config: cfg, mux: http.NewServeMux()}
+	if cfg.RequireTOTP == "" {
+		cfg.RequireTOTP = RequireTOTPStaff
+	}
+	cfg.SignIn.setDefaults()
+	l := cfg.SignIn
+	s := &Server{Config: cfg, mux: http.NewServeMux(),
+		signInHashes:  password.NewLimiter(l.SignInHashes, l.HashWait),
+		authHashes:    password.NewLimiter(l.AuthenticateHashes, l.HashWait),
+		signInClients: newThrottle(l.ClientBurst, l.ClientRefill)}
 	s.apiRoutes(s.mux)
 	if err := s.uiRoutes(s.mux); err != nil {
 		return nil, err
@@ -51,9 +119,12 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// ServeHTTP serves the API and the UI, naming each request with an id.
+// ServeHTTP serves the API and the UI, naming each request with an id and
+// finding its client's address (clientaddr.go), once.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	s.mux.ServeHTTP(w, r.WithContext(withRequestID(r.Context(), newRequestID())))
+	ctx := withRequestID(r.Context(), newRequestID())
+	ctx = context.WithValue(ctx, clientAddrKey, s.Proxies.ClientAddr(r))
+	s.mux.ServeHTTP(w, r.WithContext(ctx))
 }
 
 // newRequestID returns a short random id that names one HTTP request in

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/unlockd/unlockd/internal/domain"
+	"github.com/unlockd/unlockd/internal/store"
 )
 
 // Operator sessions. Signing in (ui_signin.go) stores a session and sets
@@ -30,8 +31,13 @@ type visit struct {
 	Principal Principal
 	Email     string
 	// CSRF is the session's token, carried by every form of the session.
-	CSRF  string
-	token string
+	CSRF string
+	// MustEnrol is set while the operator has to enrol a second factor
+	// (Config.RequireTOTP): every page but enrolment and signing out sends
+	// them there.
+	MustEnrol bool
+	operator  store.Operator
+	token     string
 }
 
 // uiFunc is a handler for signed-in operators; an error it returns is
@@ -53,12 +59,24 @@ func (u *ui) public(h http.HandlerFunc) http.Handler {
 }
 
 // page wraps a route for signed-in operators. Without a live session the
-// visitor is sent to sign in; a POST must carry the session's CSRF token.
-func (u *ui) page(h uiFunc) http.Handler {
+// visitor is sent to sign in, and an operator who must enrol a second
+// factor first is sent to do so; a POST must carry the session's CSRF
+// token.
+func (u *ui) page(h uiFunc) http.Handler { return u.sessionPage(h, true) }
+
+// account wraps the routes an operator who must enrol may use: enrolment
+// and signing out.
+func (u *ui) account(h uiFunc) http.Handler { return u.sessionPage(h, false) }
+
+func (u *ui) sessionPage(h uiFunc, enrolled bool) http.Handler {
 	return u.public(func(w http.ResponseWriter, r *http.Request) {
 		v, err := u.loadVisit(r)
 		if errors.Is(err, domain.ErrNotFound) {
 			u.toSignIn(w, r)
+			return
+		}
+		if err == nil && enrolled && v.MustEnrol {
+			http.Redirect(w, r, totpPath, http.StatusSeeOther)
 			return
 		}
 		if err == nil && r.Method == http.MethodPost {
@@ -90,6 +108,8 @@ func (u *ui) loadVisit(r *http.Request) (*visit, error) {
 		Principal: Principal{Actor: "operator:" + op.Email, Role: op.Role, OrgSlug: op.OrgSlug},
 		Email:     op.Email,
 		CSRF:      sess.CSRFToken,
+		MustEnrol: u.mustEnrol(op.Role, op.TOTP),
+		operator:  op,
 		token:     token,
 	}, nil
 }

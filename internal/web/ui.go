@@ -26,7 +26,9 @@ func (s *Server) uiRoutes(mux *http.ServeMux) error {
 	mux.Handle("GET /static/style.css", u.public(u.stylesheet))
 	mux.Handle("GET /signin", u.public(u.signInPage))
 	mux.Handle("POST /signin", u.public(u.signIn))
-	mux.Handle("POST /signout", u.page(u.signOut))
+	mux.Handle("POST /signout", u.account(u.signOut))
+	mux.Handle("GET "+totpPath, u.account(u.totpPage))
+	mux.Handle("POST "+totpPath, u.account(u.enrolTOTP))
 
 	mux.Handle("GET /{$}", u.page(u.home))
 	mux.Handle("GET /queue", u.page(u.queuePage))

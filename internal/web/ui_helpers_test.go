@@ -47,10 +47,20 @@ type uiFixture struct {
 	Store   *store.Store
 	Clock   *uiClock
 	Server  *httptest.Server
+	Site    *web.Server
 	Request int64 // the queued request for acme's alice
 }
 
 func newUIFixture(t *testing.T) *uiFixture {
+	t.Helper()
+	return newUIFixtureWith(t, nil)
+}
+
+// newUIFixtureWith is newUIFixture with the server's configuration changed
+// by tweak. Unless tweak says otherwise, nobody must enrol a second factor
+// and a client may try signing in a thousand times at once: the tests of
+// those rules set them.
+func newUIFixtureWith(t *testing.T, tweak func(*web.Config)) *uiFixture {
 	t.Helper()
 	ctx := context.Background()
 	st := storetest.Open(t, storetest.Engine{Name: store.SQLite})
@@ -103,10 +113,15 @@ func newUIFixture(t *testing.T) *uiFixture {
 			t.Fatal(err)
 		}
 	}
-	srv, err := web.New(web.Config{Store: st, Now: clock.Now})
+	cfg := web.Config{Store: st, Now: clock.Now, RequireTOTP: web.RequireTOTPNone, SignIn: web.SignInLimits{ClientBurst: 1000}}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	srv, err := web.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	f.Site = srv
 	f.Server = httptest.NewServer(srv)
 	t.Cleanup(f.Server.Close)
 	return f

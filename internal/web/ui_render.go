@@ -105,7 +105,7 @@ func (u *ui) fail(w http.ResponseWriter, r *http.Request, v *visit, err error) {
 	code := domain.ErrorCode(err)
 	if code == domain.CodeInternal {
 		u.Log.Error("web UI request failed", "method", r.Method, "path", r.URL.Path,
-			"request_id", source(r.Context()), slog.Any("error", err))
+			"request_id", httpRequestID(r.Context()), "client", clientAddr(r.Context()).String(), slog.Any("error", err))
 	}
 	st, msg := status(code), domain.ErrorMessage(err)
 	d := errorData{Status: st, StatusText: http.StatusText(st), Message: msg}

@@ -22,9 +22,9 @@ func TestUISignIn(t *testing.T) {
 	}
 
 	b.post("/signin", url.Values{"email": {uiStaff}, "password": {"wrong password"}, "next": {"/orgs/acme"}}).
-		want(http.StatusUnauthorized, "invalid email or password")
+		want(http.StatusUnauthorized, "invalid email, password or code")
 	b.post("/signin", url.Values{"email": {"nobody@unlockd.example"}, "password": {uiPassword}}).
-		want(http.StatusUnauthorized, "invalid email or password")
+		want(http.StatusUnauthorized, "invalid email, password or code")
 	b.get("/queue").want(http.StatusSeeOther, "/signin")
 
 	// The form keeps next; signing in goes there, under a new session
@@ -52,11 +52,14 @@ func TestUISignInLockout(t *testing.T) {
 	f := newUIFixture(t)
 	b := f.browser(t)
 	for i := 1; i < store.MaxOperatorFailures; i++ {
-		b.signIn(uiAdminAcme, "wrong password").want(http.StatusUnauthorized, "invalid email or password")
+		b.signIn(uiAdminAcme, "wrong password").want(http.StatusUnauthorized, "invalid email, password or code")
 	}
-	b.signIn(uiAdminAcme, "wrong password").want(http.StatusTooManyRequests, "account locked, try later")
+	locked := b.signIn(uiAdminAcme, "wrong password").want(http.StatusTooManyRequests, "too many failed sign-ins, try again later")
+	if got := locked.Header.Get("Retry-After"); got != "900" {
+		t.Errorf("Retry-After = %q, want 900 (the lock's 15 minutes)", got)
+	}
 	// Locked, the right password is refused too, and says no more.
-	p := b.signIn(uiAdminAcme, uiPassword).want(http.StatusTooManyRequests, "account locked, try later")
+	p := b.signIn(uiAdminAcme, uiPassword).want(http.StatusTooManyRequests, "too many failed sign-ins, try again later")
 	if strings.Contains(p.Body, "minute") {
 		t.Errorf("the lockout page says more than it should:\n%s", p.Body)
 	}
@@ -105,7 +108,7 @@ func TestUISignOut(t *testing.T) {
 
 func TestUISecureCookiesOverHTTPS(t *testing.T) {
 	f := newUIFixture(t)
-	srv, err := web.New(web.Config{Store: f.Store, Now: f.Clock.Now, PublicURL: "https://unlockd.example"})
+	srv, err := web.New(web.Config{Store: f.Store, Now: f.Clock.Now, PublicURL: "https://unlockd.example", RequireTOTP: web.RequireTOTPNone})
 	if err != nil {
 		t.Fatal(err)
 	}

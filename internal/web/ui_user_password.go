@@ -27,7 +27,7 @@ func (u *ui) setUserPassword(w http.ResponseWriter, r *http.Request, v *visit) e
 	_, chosen.Set = r.PostForm["password"]
 	pw, err := u.setPassword(r.Context(), v.Principal, org.Slug, name, chosen)
 	if err != nil || chosen.Set {
-		return u.done(w, r, to, err, "The new password is set.")
+		return u.done(w, r, to, u.hashBusy(w, err), "The new password is set.")
 	}
 	if pw == "" {
 		return domain.Errorf(domain.CodeInternal, "no password was generated")
