@@ -72,11 +72,23 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 }
 
 func (a *App) build(ctx context.Context) error {
+	// SQLite: one serving process per database file, so that the outbox
+	// claims it finds are orphans of a dead predecessor.
+	if err := a.Store.LockFile(); err != nil {
+		return err
+	}
 	n, err := a.Store.Migrate(ctx)
 	if err != nil {
 		return err
 	}
 	a.log.Info("database ready", "driver", a.cfg.Database.Driver, "migrations_applied", n)
+	if a.Store.Dialect() == store.SQLite {
+		if n, err := a.Store.ReleaseClaims(ctx); err != nil {
+			return err
+		} else if n > 0 {
+			a.log.Warn("outbox mail claimed by a process that died is due again", "mails", n)
+		}
+	}
 	if a.cfg.SMTP.Address != "" {
 		if a.worker, err = outbox.New(outbox.Config{SMTP: a.cfg.SMTP, LoopID: LoopID}, a.Store, a.log.With("component", "outbox")); err != nil {
 			return err

@@ -103,6 +103,9 @@ func validateIMAP(ps *Problems, path string, m *IMAP) {
 	if m.PollInterval <= 0 {
 		ps.add(path+".poll_interval", "must be positive")
 	}
+	if m.Timeout <= 0 {
+		ps.add(path+".timeout", "must be positive")
+	}
 }
 
 func (c *Config) validateSMTP(ps *Problems) {
@@ -132,6 +135,9 @@ func (c *Config) validateSMTP(ps *Problems) {
 	if s.MaxAttempts < 1 {
 		ps.add("smtp.max_attempts", "must be at least 1")
 	}
+	if s.Timeout <= 0 {
+		ps.add("smtp.timeout", "must be positive")
+	}
 }
 
 func (c *Config) validateSenderAuth(ps *Problems) {
@@ -142,6 +148,9 @@ func (c *Config) validateSenderAuth(ps *Problems) {
 	}
 	if sa.DNSResolver != "" {
 		hostPort(ps, "sender_auth.dns_resolver", sa.DNSResolver, true)
+	}
+	if sa.DNSTimeout <= 0 {
+		ps.add("sender_auth.dns_timeout", "must be positive")
 	}
 }
 

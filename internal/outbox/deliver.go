@@ -129,6 +129,9 @@ type failure struct {
 	permanent bool
 	// connLost means the connection cannot carry another message.
 	connLost bool
+	// notTried means no connection could be had for the message: it
+	// counts no attempt (see Worker.connFailed).
+	notTried bool
 }
 
 // classify sorts a Send error: a 5xx reply or a message we cannot even

@@ -88,36 +88,57 @@ func engineOf(s *store.Store) storetest.Engine {
 	panic("unknown engine " + s.Dialect())
 }
 
-// TestOutageOfAnyLength keeps the server down for a long outage while the
-// real Run loop retries on a fast clock, then brings it back: nothing is
-// lost and nothing is sent twice.
+// TestOutageOfAnyLength keeps the server down while the real Run loop
+// retries its connection many times over on scaled-down backoffs, then
+// brings it back: a failed connection tries no mail, so no attempt counts
+// and even smtp.max_attempts 2 survives the outage; nothing is lost and
+// nothing is sent twice. The SMTP state says retrying, with the cause,
+// until the server is back.
 func TestOutageOfAnyLength(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s)
 		sink := mailtest.StartSMTP(t)
 		subjects := f.queueReplies(t, 4)
 		sink.Down()
-		// Every pass moves the clock on by an hour, past any backoff.
+		var mu sync.Mutex
+		var failures int
+		var state outbox.State
+		var cause error
 		w := f.newWorker(t, sink, func(c *outbox.Config) {
-			c.SMTP.MaxAttempts = 1000
-			c.Now = func() time.Time { f.clock.Advance(time.Hour); return f.clock.Now() }
+			c.SMTP.MaxAttempts = 2
+			c.ConnMinBackoff, c.ConnMaxBackoff = time.Millisecond, 5*time.Millisecond
+			c.OnFailure = func(error) { mu.Lock(); failures++; mu.Unlock() }
+			c.OnState = func(st outbox.State, err error) { mu.Lock(); state, cause = st, err; mu.Unlock() }
 		})
 		runCtx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() { done <- w.Run(runCtx) }()
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			rows, err := s.Outbox(ctx, store.MailPending)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(rows) > 0 && rows[0].Attempts >= 20 {
+			mu.Lock()
+			n := failures
+			mu.Unlock()
+			if n >= 50 {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("worker made too few attempts during the outage: %+v", rows)
+				t.Fatalf("only %d connection attempts during the outage", n)
 			}
 			time.Sleep(5 * time.Millisecond)
+		}
+		mu.Lock()
+		if state != outbox.StateRetrying || cause == nil || !strings.Contains(cause.Error(), "refused") {
+			t.Errorf("state during the outage = %q, %v; want retrying with the refusal", state, cause)
+		}
+		mu.Unlock()
+		rows, err := s.Outbox(ctx, store.MailPending)
+		if err != nil || len(rows) != len(subjects) {
+			t.Fatalf("pending rows during the outage = %d, %v", len(rows), err)
+		}
+		for _, r := range rows {
+			if r.Attempts != 0 {
+				t.Errorf("mail %d has %d attempts after failed connections, want 0", r.ID, r.Attempts)
+			}
 		}
 		sink.Up(t)
 		sink.WaitMessages(t, len(subjects), 10*time.Second)
@@ -127,6 +148,11 @@ func TestOutageOfAnyLength(t *testing.T) {
 			t.Errorf("Run = %v", err)
 		}
 		wantExactlyOnce(t, s, sink, subjects)
+		mu.Lock()
+		if state != outbox.StateOK {
+			t.Errorf("state after the outage = %q, want ok", state)
+		}
+		mu.Unlock()
 	})
 }
 
@@ -206,7 +232,7 @@ func dueCount(t *testing.T, s *store.Store, now time.Time) bool {
 	saved := s.Now
 	s.Now = func() time.Time { return now }
 	defer func() { s.Now = saved }()
-	rows, err := s.ClaimMail(ctx, 1, 0)
+	rows, err := s.ClaimMail(ctx, "probe", 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
 	"time"
@@ -39,6 +40,9 @@ type Store struct {
 	Now func() time.Time
 	// Timeout bounds each operation's queries.
 	Timeout time.Duration
+
+	path     string   // SQLite: the database file, "" in memory
+	lockFile *os.File // SQLite: held by LockFile until Close
 }
 
 // Open connects to the database. driver is "postgres" or "sqlite"; for
@@ -71,6 +75,9 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", driver, err)
 	}
 	s := &Store{db: db, dialect: driver, Now: time.Now, Timeout: DefaultTimeout}
+	if driver == SQLite {
+		s.path = sqlitePath(dsn)
+	}
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	if err := db.PingContext(ctx); err != nil {
@@ -120,8 +127,14 @@ func sqliteDSN(dsn string) string {
 	return dsn + "?" + pragmas
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the database and drops the file lock, if held.
+func (s *Store) Close() error {
+	err := s.db.Close()
+	if s.lockFile != nil {
+		s.lockFile.Close()
+	}
+	return err
+}
 
 // Dialect returns "postgres" or "sqlite".
 func (s *Store) Dialect() string { return s.dialect }
