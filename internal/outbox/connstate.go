@@ -37,11 +37,22 @@ func (w *Worker) connect(ctx context.Context) (*gomail.Client, error) {
 		w.log.Info("smtp server reachable again", slog.Int("failed_connections", w.conn.failures),
 			slog.Duration("after", time.Since(w.conn.since).Round(time.Millisecond)))
 	}
-	w.conn = connState{}
-	if w.cfg.OnState != nil {
-		w.cfg.OnState(StateOK, nil)
+	if w.conn.failures > 0 {
+		w.report(StateOK, nil)
 	}
+	w.conn = connState{}
 	return client, nil
+}
+
+// report tells OnState the SMTP state on a change, and every failure.
+func (w *Worker) report(st State, cause error) {
+	if st == w.state && cause == nil {
+		return
+	}
+	w.state = st
+	if w.cfg.OnState != nil {
+		w.cfg.OnState(st, cause)
+	}
 }
 
 // connFailed records a failed connection: the next one waits for the
@@ -51,6 +62,9 @@ func (w *Worker) connect(ctx context.Context) (*gomail.Client, error) {
 func (w *Worker) connFailed(ctx context.Context, err error) {
 	if ctx.Err() != nil {
 		return
+	}
+	if silent(err) {
+		err = timeoutError{err}
 	}
 	c := &w.conn
 	if c.failures == 0 {
@@ -70,7 +84,5 @@ func (w *Worker) connFailed(ctx context.Context, err error) {
 	if w.cfg.OnFailure != nil {
 		w.cfg.OnFailure(err)
 	}
-	if w.cfg.OnState != nil {
-		w.cfg.OnState(StateRetrying, err)
-	}
+	w.report(StateRetrying, err)
 }

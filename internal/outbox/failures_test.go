@@ -2,6 +2,8 @@ package outbox_test
 
 import (
 	"context"
+	"errors"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -311,4 +313,54 @@ func TestAuthAndWake(t *testing.T) {
 		<-done
 		wantExactlyOnce(t, s, sink, subjects)
 	})
+}
+
+// TestServerHangingAfterDataTimesOut: a server that takes the message and
+// never answers costs one attempt after smtp.timeout, not a stuck worker;
+// the state says retrying with a timeout until the next mail gets through,
+// on a fresh connection.
+func TestServerHangingAfterDataTimesOut(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s)
+		sink := mailtest.StartSMTP(t)
+		subjects := f.queueReplies(t, 3)
+		sink.FailNext(1, mailtest.SMTPHangData)
+		var mu sync.Mutex
+		var states []outbox.State
+		var causes []error
+		w := f.newWorker(t, sink, func(c *outbox.Config) {
+			c.Timeout = 300 * time.Millisecond
+			c.OnState = func(st outbox.State, err error) {
+				mu.Lock()
+				defer mu.Unlock()
+				states, causes = append(states, st), append(causes, err)
+			}
+		})
+		start := time.Now()
+		if _, err := w.DeliverOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		took := time.Since(start)
+		if took < 300*time.Millisecond || took > 3*time.Second {
+			t.Errorf("the pass took %v, want about the 300ms timeout", took)
+		}
+		mu.Lock()
+		if len(states) != 2 || states[0] != outbox.StateRetrying || !isTimeout(causes[0]) || states[1] != outbox.StateOK {
+			t.Errorf("states %v, causes %v; want retrying on a timeout, then ok", states, causes)
+		}
+		mu.Unlock()
+		if n := len(sink.Messages()); n != 2 {
+			t.Errorf("%d delivered in the pass, want the 2 after the hung one", n)
+		}
+		f.drain(t, w, 3)
+		wantExactlyOnce(t, s, sink, subjects)
+		if n := sink.Connections(); n != 3 {
+			t.Errorf("%d connections, want 3 (first, after the hang, the retry)", n)
+		}
+	})
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

@@ -68,8 +68,10 @@ type Config struct {
 	Timeout time.Duration
 	// Now is the clock (time.Now when nil); it must agree with the store's.
 	Now func() time.Time
-	// OnState, when set, is told the SMTP state after every connection
-	// attempt: StateOK, or StateRetrying with the cause. It must not block.
+	// OnState, when set, is told the SMTP state when it changes, and every
+	// failed connection or lost transaction with its cause: StateRetrying
+	// until a connection (after failed ones) or a delivery (after a lost
+	// transaction) works again, then StateOK. It must not block.
 	OnState func(State, error)
 	// OnFailure, when set, is told every failed connection or transaction
 	// with its cause, for metrics. It must not block.
@@ -98,6 +100,7 @@ type Worker struct {
 	// Used by the delivering goroutine only.
 	unrecorded map[int64]string // sent, but MailSent failed: id → response
 	conn       connState
+	state      State // as last reported
 }
 
 // New returns a worker for q. It checks the SMTP settings and reads
@@ -147,7 +150,7 @@ func New(cfg Config, q Queue, log *slog.Logger) (*Worker, error) {
 		return nil, err
 	}
 	return &Worker{cfg: cfg, q: q, log: log, dialer: d, wake: make(chan struct{}, 1),
-		owner: ownerID(), unrecorded: map[int64]string{}}, nil
+		owner: ownerID(), unrecorded: map[int64]string{}, state: StateOK}, nil
 }
 
 // ownerID names one worker for as long as its process lives.
@@ -261,6 +264,7 @@ func (w *Worker) DeliverOnce(ctx context.Context) (int, error) {
 		client, response, f = w.send(ctx, client, m)
 		switch {
 		case f == nil:
+			w.report(StateOK, nil)
 			if err := w.recordSent(rec, held, m.ID, response); err != nil {
 				w.release(rec, held, batch[i+1:])
 				return len(batch), err
@@ -272,6 +276,11 @@ func (w *Worker) DeliverOnce(ctx context.Context) (int, error) {
 		default:
 			w.failed(rec, m, *f)
 			held.done(m.ID)
+			if f.connLost {
+				// The server hung up or went silent mid-transaction: it
+				// is not known to be healthy until a mail gets through.
+				w.report(StateRetrying, f.err)
+			}
 		}
 	}
 	return len(batch), nil

@@ -60,6 +60,8 @@ type Verifier struct {
 	// DNSResolver is a host:port; when set (and LookupTXT is nil), every
 	// DNS query goes there.
 	DNSResolver string
+	// DNSTimeout bounds each lookup; zero means DefaultDNSTimeout.
+	DNSTimeout time.Duration
 	// Now is the clock of the key cache; nil means time.Now.
 	Now func() time.Time
 	// Logger receives the warning logged on every call in ModeOff; nil
@@ -172,6 +174,7 @@ func (v *Verifier) lookupTXT(ctx context.Context, name string) ([]string, error)
 			lookup = resolver(v.DNSResolver).LookupTXT
 		}
 		v.cache = newTXTCache(lookup, v.Now, keyTTL, maxCacheEntries)
+		v.cache.timeout = v.DNSTimeout
 	})
 	return v.cache.lookup(ctx, name)
 }
