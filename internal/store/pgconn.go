@@ -28,7 +28,7 @@ const (
 	pgGrace = 5 * time.Second
 	// pgIdleInTransaction ends a session idle inside a transaction for this
 	// long; unlockd's transactions never pause near it.
-	pgIdleInTransaction = 30 * time.Second
+	pgIdleInTransaction = 15 * time.Second
 )
 
 // pgKeepAlive probes an idle connection after 15 s and gives up after

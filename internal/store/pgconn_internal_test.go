@@ -14,7 +14,7 @@ func TestPoolSessionsEndIdleTransactions(t *testing.T) {
 	if dsn == "" {
 		t.Skip("PostgreSQL tests skipped: set UNLOCKD_TEST_POSTGRES")
 	}
-	for in, want := range map[string]string{dsn: "30s", dsn + "&idle_in_transaction_session_timeout=5000": "5s"} {
+	for in, want := range map[string]string{dsn: "15s", dsn + "&idle_in_transaction_session_timeout=5000": "5s"} {
 		s, err := Open(context.Background(), Postgres, in)
 		if err != nil {
 			t.Fatal(err)
