@@ -175,13 +175,21 @@ func (w *Worker) Wake() {
 func (w *Worker) Run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	var failing string // the failure last logged, while passes keep failing
 	for {
 		n, err := w.DeliverOnce(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err != nil {
+		switch {
+		case err != nil && err.Error() != failing:
+			failing = err.Error()
 			w.log.Error("outbox pass failed", slog.Any("error", err))
+		case err != nil:
+			w.log.Debug("outbox pass failed again", slog.Any("error", err))
+		case failing != "":
+			failing = ""
+			w.log.Info("outbox passes work again")
 		}
 		backoff := w.conn.wait()
 		if err == nil && n == w.cfg.BatchSize && backoff == 0 {
