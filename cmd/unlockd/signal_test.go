@@ -28,10 +28,7 @@ func TestSIGTERMMidBacklogLosesNothing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "unlockd")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
+	bin := buildUnlockd(t)
 	for _, e := range storetest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
 			imapSrv := mailtest.StartIMAP(t, mailtest.IMAPOptions{})
@@ -90,9 +87,25 @@ http: {listen: "127.0.0.1:0"}
 	}
 }
 
+// buildUnlockd builds the binary under test into the test's folder.
+func buildUnlockd(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "unlockd")
+	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
 // seedBacklog creates org acme with its contact and backlog users locked
 // for failed logins, with no hourly limit.
 func seedBacklog(t *testing.T, driver, dsn string) *store.Store {
+	return seedUsers(t, driver, dsn, backlog)
+}
+
+// seedUsers creates org acme with its contact and n users user0..
+// locked for failed logins, with no hourly limit.
+func seedUsers(t *testing.T, driver, dsn string, n int) *store.Store {
 	t.Helper()
 	s, err := store.Open(context.Background(), driver, dsn)
 	if err != nil {
@@ -108,7 +121,7 @@ func seedBacklog(t *testing.T, driver, dsn string) *store.Store {
 	if _, err := s.CreateOrg(ctx, domain.Org{Slug: "acme", Name: "Acme", Policy: p}); err != nil {
 		t.Fatal(err)
 	}
-	users := make([]domain.User, backlog)
+	users := make([]domain.User, n)
 	for i := range users {
 		users[i] = domain.User{Username: fmt.Sprintf("user%d", i),
 			Lock: &domain.Lock{Reason: domain.LockFailedLogins, At: time.Now()}}

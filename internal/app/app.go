@@ -12,6 +12,7 @@ import (
 	"net"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/unlockd/unlockd/internal/config"
@@ -32,6 +33,9 @@ type Options struct {
 	// SweepInterval is how often queued requests are swept (closed or
 	// expired); zero means every minute.
 	SweepInterval time.Duration
+	// Outbox, when set, adjusts the outbox worker's configuration (its
+	// backoffs, say) before it is built.
+	Outbox func(*outbox.Config)
 }
 
 // App is a running unlockd.
@@ -51,14 +55,17 @@ type App struct {
 	metricsLn  net.Listener
 	metricsSrv *http.Server
 
-	mu     sync.Mutex
-	states map[string]mailboxState // by mailbox name
+	// prepared is set once the database answered and is migrated: the
+	// watchers, worker and sweeper start then.
+	prepared atomic.Bool
+	health   health
 }
 
-// New opens the store, applies pending migrations, builds every component
-// and binds the HTTP listener; Run starts them.
+// New opens the store, applies pending migrations when the database
+// answers, builds every component and binds the HTTP listener; Run starts
+// them. A database that is not reachable yet is no error: Run waits for it.
 func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options) (*App, error) {
-	st, err := store.Open(ctx, cfg.Database.Driver, cfg.Database.DSN)
+	st, err := store.New(cfg.Database.Driver, cfg.Database.DSN)
 	if err != nil {
 		return nil, err
 	}
@@ -66,7 +73,8 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 		opts.SweepInterval = time.Minute
 	}
 	st.ReserveConns(len(cfg.Mailboxes)) // each mailbox lease holds one
-	a := &App{cfg: cfg, opts: opts, log: log, Store: st, states: map[string]mailboxState{}}
+	a := &App{cfg: cfg, opts: opts, log: log, Store: st}
+	a.health.init()
 	a.metrics = metrics.New(st.Stats, log)
 	if err := a.build(ctx); err != nil {
 		st.Close()
@@ -76,16 +84,16 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 }
 
 func (a *App) build(ctx context.Context) error {
-	n, err := a.Store.Migrate(ctx)
-	if err != nil {
+	// SQLite: one serving process per database file, so that the outbox
+	// claims it finds are orphans of a dead predecessor.
+	if err := a.Store.LockFile(); err != nil {
 		return err
 	}
-	a.log.Info("database ready", "driver", a.cfg.Database.Driver, "migrations_applied", n)
+	if err := a.prepare(ctx); err != nil && !store.IsUnavailable(err) {
+		return err
+	}
 	if a.cfg.SMTP.Address != "" {
-		if a.worker, err = outbox.New(outbox.Config{SMTP: a.cfg.SMTP, LoopID: LoopID}, a.Store, a.log.With("component", "outbox")); err != nil {
-			return err
-		}
-		if a.renderer, err = outbox.NewRenderer(a.cfg.TemplatesDir, a.cfg.SMTP.From, LoopID); err != nil {
+		if err := a.buildWorker(); err != nil {
 			return err
 		}
 	}
@@ -102,9 +110,24 @@ func (a *App) build(ctx context.Context) error {
 	return a.listen(handler)
 }
 
+func (a *App) buildWorker() error {
+	cfg := outbox.Config{SMTP: a.cfg.SMTP, LoopID: LoopID,
+		OnState:   a.smtpState,
+		OnFailure: func(err error) { a.metrics.PeerFailure(metrics.PeerSMTP, isTimeout(err)) }}
+	if a.opts.Outbox != nil {
+		a.opts.Outbox(&cfg)
+	}
+	var err error
+	if a.worker, err = outbox.New(cfg, a.Store, a.log.With("component", "outbox")); err != nil {
+		return err
+	}
+	a.renderer, err = outbox.NewRenderer(a.cfg.TemplatesDir, a.cfg.SMTP.From, LoopID)
+	return err
+}
+
 func (a *App) buildWatchers() {
 	verifier := &senderauth.Verifier{Mode: senderauth.Mode(a.cfg.SenderAuth.Mode), AuthservID: a.cfg.SenderAuth.AuthservID,
-		DNSResolver: a.cfg.SenderAuth.DNSResolver, LookupTXT: a.opts.LookupTXT, Logger: a.log,
+		DNSResolver: a.cfg.SenderAuth.DNSResolver, DNSTimeout: a.cfg.SenderAuth.DNSTimeout.Std(), LookupTXT: a.opts.LookupTXT, Logger: a.log,
 		MaxSignatureAge: a.cfg.SenderAuth.MaxSignatureAge.Std()}
 	log := a.log.With("component", "intake")
 	pipe := &intake.Pipeline{Store: a.Store, Verifier: verifier, Render: a.renderer.Decision, Log: log,
@@ -118,11 +141,12 @@ func (a *App) buildWatchers() {
 			Username: mb.IMAP.Username, Password: mb.IMAP.Password, OAuth2TokenCommand: mb.IMAP.OAuth2TokenCommand,
 			Mailbox: mb.IMAP.Mailbox, ProcessedFolder: mb.IMAP.ProcessedFolder, RejectedFolder: mb.IMAP.RejectedFolder,
 			IDLE: mb.IMAP.IDLE, PollInterval: mb.IMAP.PollInterval.Std(), MaxMessageBytes: int64(a.cfg.Limits.MaxMessageBytes),
-		}, pipe, a.Store, log)
-		w.Lease = a.Store.AcquireMailbox
+			Timeout: mb.IMAP.Timeout.Std(),
+		}, sourced{pipe}, sourcedCheckpoints{a.Store}, log)
+		w.Lease = a.lease
 		a.metrics.Watching(mb.Name)
 		name := mb.Name
-		w.OnState = func(st intake.State) { a.setState(name, st) }
+		w.OnState = func(st intake.State, cause error) { a.mailboxState(name, st, cause) }
 		a.watchers = append(a.watchers, w)
 	}
 }
@@ -132,7 +156,9 @@ func (a *App) Addr() string { return a.ln.Addr().String() }
 
 // Run runs every component until ctx ends, then stops them gracefully:
 // watchers finish the message in hand, the worker the mail in hand, and the
-// HTTP server its requests. It returns the first component failure.
+// HTTP server its requests. The HTTP server starts at once; the others
+// once the database answers and is migrated, which Run waits for, retrying,
+// while /readyz says 503. It returns the first component failure.
 func (a *App) Run(parent context.Context) error {
 	ctx, cancel := context.WithCancelCause(parent)
 	defer cancel(nil)
@@ -144,18 +170,24 @@ func (a *App) Run(parent context.Context) error {
 			}
 		})
 	}
-	for _, w := range a.watchers {
-		run("intake", w.Run)
-	}
-	if a.worker != nil {
-		run("outbox", a.worker.Run)
-	}
-	run("sweeper", a.sweep)
 	run("http", serve(a.srv, a.ln))
 	if a.metricsSrv != nil {
 		run("metrics", serve(a.metricsSrv, a.metricsLn))
 	}
-	a.log.Info("unlockd running", "http", a.Addr(), "mailboxes", len(a.watchers))
+	run("start", func(ctx context.Context) error {
+		if err := a.awaitDatabase(ctx); err != nil {
+			return err
+		}
+		for _, w := range a.watchers {
+			run("intake", w.Run)
+		}
+		if a.worker != nil {
+			run("outbox", a.worker.Run)
+		}
+		run("sweeper", a.sweep)
+		a.log.Info("unlockd running", "http", a.Addr(), "mailboxes", len(a.watchers))
+		return nil
+	})
 	<-ctx.Done()
 	wg.Wait()
 	if parent.Err() != nil {

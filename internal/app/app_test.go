@@ -77,12 +77,9 @@ func TestServeEndToEnd(t *testing.T) {
 				t.Errorf("/healthz = %d", code)
 			}
 			code, body := get(t, a, "/readyz")
-			var ready struct {
-				Store     string            `json:"store"`
-				Mailboxes map[string]string `json:"mailboxes"`
-			}
-			if err := json.Unmarshal([]byte(body), &ready); err != nil || code != http.StatusOK || ready.Store != "ok" ||
-				!strings.HasPrefix(ready.Mailboxes["support"], "connected") {
+			var ready readiness
+			if err := json.Unmarshal([]byte(body), &ready); err != nil || code != http.StatusOK || ready.Store.State != "ok" ||
+				ready.SMTP.State != "ok" || ready.Mailboxes["support"].State != "connected" || ready.Mailboxes["support"].Since.IsZero() {
 				t.Errorf("/readyz = %d %s (%v)", code, body, err)
 			}
 
@@ -111,6 +108,8 @@ func TestServeEndToEnd(t *testing.T) {
 				`unlockd_queue_depth 0`,
 				`unlockd_outbox_mail{status="dead"} 0`,
 				`unlockd_imap_reconnects_total{mailbox="support"} 0`,
+				`unlockd_mailbox_connected{mailbox="support"} 1`,
+				`unlockd_peer_failures_total{kind="timeout",peer="imap"} 0`,
 			} {
 				if code != http.StatusOK || !strings.Contains(body, want) {
 					t.Errorf("/metrics (%d) lacks %q", code, want)

@@ -2,6 +2,7 @@ package app_test
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"log/slog"
 	"strings"
@@ -117,17 +118,42 @@ func TestTwoInstancesShareAMailbox(t *testing.T) {
 	}
 }
 
-// waitReady waits until /readyz reports the support mailbox in state.
-func waitReady(t *testing.T, a *app.App, state string) {
+// readiness is the body of /readyz.
+type readiness struct {
+	Store     component            `json:"store"`
+	SMTP      component            `json:"smtp"`
+	Mailboxes map[string]component `json:"mailboxes"`
+}
+
+type component struct {
+	State string    `json:"state"`
+	Error string    `json:"error"`
+	Since time.Time `json:"since"`
+}
+
+// ready returns /readyz's status and body.
+func ready(t *testing.T, a *app.App) (int, readiness) {
+	t.Helper()
+	code, body := get(t, a, "/readyz")
+	var r readiness
+	if err := json.Unmarshal([]byte(body), &r); err != nil {
+		t.Fatalf("/readyz = %d %q: %v", code, body, err)
+	}
+	return code, r
+}
+
+// waitReady waits until /readyz reports the support mailbox in state and
+// returns that report.
+func waitReady(t *testing.T, a *app.App, state string) component {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		_, body := get(t, a, "/readyz")
-		if strings.Contains(body, `"support":"`+state) {
-			return
+		_, r := ready(t, a)
+		if c := r.Mailboxes["support"]; c.State == state {
+			return c
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("mailbox never reached %s: %s", state, body)
+			t.Fatalf("mailbox never reached %s: %+v", state, r)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}

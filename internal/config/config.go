@@ -42,6 +42,12 @@ const (
 	DefaultPollInterval = 30 * time.Second
 	// DefaultSMTPMaxAttempts is smtp.max_attempts.
 	DefaultSMTPMaxAttempts = 10
+	// DefaultIMAPTimeout is mailboxes[i].imap.timeout.
+	DefaultIMAPTimeout = time.Minute
+	// DefaultSMTPTimeout is smtp.timeout.
+	DefaultSMTPTimeout = 30 * time.Second
+	// DefaultDNSTimeout is sender_auth.dns_timeout.
+	DefaultDNSTimeout = 10 * time.Second
 	// DefaultListen is http.listen.
 	DefaultListen = "127.0.0.1:8080"
 	// DefaultReadHeaderTimeout is http.read_header_timeout.
@@ -107,25 +113,28 @@ type IMAP struct {
 	RejectedFolder     string   `yaml:"rejected_folder"`      // where refused mail is moved; empty leaves it
 	IDLE               bool     `yaml:"idle"`                 // use IDLE when the server offers it
 	PollInterval       Duration `yaml:"poll_interval"`        // polling period without IDLE
+	Timeout            Duration `yaml:"timeout"`              // longest silence of the server while an answer is due
 }
 
 // SMTP is the server replies and notifications are delivered through.
 type SMTP struct {
-	Address      string `yaml:"address"` // host:port
-	TLS          string `yaml:"tls"`     // implicit, starttls or none
-	CAFile       string `yaml:"ca_file"`
-	Username     string `yaml:"username"` // empty disables AUTH
-	Password     string `yaml:"password"`
-	PasswordFile string `yaml:"password_file"` // read into Password by Load
-	From         string `yaml:"from"`          // bare envelope and header sender address
-	MaxAttempts  int    `yaml:"max_attempts"`  // deliveries before a message is dead-lettered
+	Address      string   `yaml:"address"` // host:port
+	TLS          string   `yaml:"tls"`     // implicit, starttls or none
+	CAFile       string   `yaml:"ca_file"`
+	Username     string   `yaml:"username"` // empty disables AUTH
+	Password     string   `yaml:"password"`
+	PasswordFile string   `yaml:"password_file"` // read into Password by Load
+	From         string   `yaml:"from"`          // bare envelope and header sender address
+	MaxAttempts  int      `yaml:"max_attempts"`  // deliveries before a message is dead-lettered
+	Timeout      Duration `yaml:"timeout"`       // bounds connecting and each mail transaction
 }
 
 // SenderAuth decides how the sender of an unlock request is authenticated.
 type SenderAuth struct {
-	Mode        string `yaml:"mode"`         // dkim, authentication-results, any or off
-	AuthservID  string `yaml:"authserv_id"`  // the trusted Authentication-Results writer
-	DNSResolver string `yaml:"dns_resolver"` // host:port for DKIM lookups; empty means the system resolver
+	Mode        string   `yaml:"mode"`         // dkim, authentication-results, any or off
+	AuthservID  string   `yaml:"authserv_id"`  // the trusted Authentication-Results writer
+	DNSResolver string   `yaml:"dns_resolver"` // host:port for DKIM lookups; empty means the system resolver
+	DNSTimeout  Duration `yaml:"dns_timeout"`  // bounds each DNS query
 	// MaxSignatureAge: older DKIM signatures (by t=, or a signed Date) do
 	// not count, so an old genuine mail cannot be replayed.
 	MaxSignatureAge Duration `yaml:"max_signature_age"`
@@ -188,8 +197,9 @@ func Default() *Config {
 		SMTP: SMTP{
 			TLS:         TLSStartTLS,
 			MaxAttempts: DefaultSMTPMaxAttempts,
+			Timeout:     Duration(DefaultSMTPTimeout),
 		},
-		SenderAuth: SenderAuth{Mode: SenderAuthAny, MaxSignatureAge: Duration(DefaultMaxSignatureAge)},
+		SenderAuth: SenderAuth{Mode: SenderAuthAny, DNSTimeout: Duration(DefaultDNSTimeout), MaxSignatureAge: Duration(DefaultMaxSignatureAge)},
 		HTTP: HTTP{Listen: DefaultListen, ReadHeaderTimeout: Duration(DefaultReadHeaderTimeout),
 			ReadTimeout: Duration(DefaultReadTimeout), WriteTimeout: Duration(DefaultWriteTimeout),
 			IdleTimeout: Duration(DefaultIdleTimeout), MaxHeaderBytes: DefaultMaxHeaderBytes,
@@ -207,7 +217,8 @@ func Default() *Config {
 }
 
 // DefaultMailbox returns a mailbox named name with the IMAP defaults:
-// implicit TLS, the INBOX folder, IDLE on and a 30s poll interval. The
+// implicit TLS, the INBOX folder, IDLE on, a 30s poll interval and a one
+// minute timeout. The
 // caller fills in the address and credentials.
 func DefaultMailbox(name string) Mailbox {
 	m := Mailbox{Name: name}
@@ -222,4 +233,5 @@ func (m *Mailbox) setDefaults() {
 	m.IMAP.Mailbox = DefaultIMAPMailbox
 	m.IMAP.IDLE = true
 	m.IMAP.PollInterval = Duration(DefaultPollInterval)
+	m.IMAP.Timeout = Duration(DefaultIMAPTimeout)
 }

@@ -110,6 +110,9 @@ func validateIMAP(ps *Problems, path string, m *IMAP) {
 	if m.PollInterval <= 0 {
 		ps.add(path+".poll_interval", "must be positive")
 	}
+	if m.Timeout <= 0 {
+		ps.add(path+".timeout", "must be positive")
+	}
 }
 
 func (c *Config) validateSMTP(ps *Problems) {
@@ -139,6 +142,9 @@ func (c *Config) validateSMTP(ps *Problems) {
 	if s.MaxAttempts < 1 {
 		ps.add("smtp.max_attempts", "must be at least 1")
 	}
+	if s.Timeout <= 0 {
+		ps.add("smtp.timeout", "must be positive")
+	}
 }
 
 func (c *Config) validateSenderAuth(ps *Problems) {
@@ -152,6 +158,9 @@ func (c *Config) validateSenderAuth(ps *Problems) {
 	}
 	if sa.MaxSignatureAge <= 0 {
 		ps.add("sender_auth.max_signature_age", "must be positive")
+	}
+	if sa.DNSTimeout <= 0 {
+		ps.add("sender_auth.dns_timeout", "must be positive")
 	}
 }
 

@@ -188,6 +188,11 @@ func TestValidate(t *testing.T) {
 			[]string{`mailboxes[0].imap.poll_interval: must be positive`}},
 		{"imap poll_interval negative", func(c *Config) { c.Mailboxes[0].IMAP.PollInterval = Duration(-time.Second) },
 			[]string{`mailboxes[0].imap.poll_interval: must be positive`}},
+		{"imap timeout zero", func(c *Config) { c.Mailboxes[0].IMAP.Timeout = 0 },
+			[]string{`mailboxes[0].imap.timeout: must be positive`}},
+		{"smtp timeout zero", func(c *Config) { c.SMTP.Timeout = 0 }, []string{`smtp.timeout: must be positive`}},
+		{"dns timeout negative", func(c *Config) { c.SenderAuth.DNSTimeout = Duration(-time.Second) },
+			[]string{`sender_auth.dns_timeout: must be positive`}},
 
 		// smtp
 		{"smtp address required with mailboxes", func(c *Config) { c.SMTP.Address = "" },

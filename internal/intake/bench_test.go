@@ -22,7 +22,7 @@ func startWatcher(tb testing.TB, c intake.Config, h intake.Handler, st *store.St
 	ctx, cancel := context.WithCancel(context.Background())
 	w := intake.New(c, h, st, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	connected := make(chan struct{}, 1)
-	w.OnState = func(st intake.State) {
+	w.OnState = func(st intake.State, _ error) {
 		if st == intake.StateConnected {
 			select {
 			case connected <- struct{}{}:

@@ -2,14 +2,10 @@ package intake
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"net"
-	"os"
 	"slices"
 	"sync"
 	"time"
@@ -48,7 +44,9 @@ type Config struct {
 	BatchSize int
 	// Parallel is how many messages of a batch are decided at once.
 	Parallel int
-	// Timeout bounds each command round trip.
+	// Timeout is how long the server may stay silent while an answer is
+	// due: the greeting, TLS set-up, a command's reply, the next bytes of a
+	// FETCH (deadline.go). Not applied while IDLE waits for mail.
 	Timeout time.Duration
 }
 
@@ -96,12 +94,16 @@ type Watcher struct {
 	checkpoints Checkpoints
 	log         *slog.Logger
 	// Lease, when set, must grant the mailbox before the watcher connects,
-	// so that one instance at a time watches it (store.AcquireMailbox). The
+	// so that one instance at a time watches it (store.AcquireMailbox); it
+	// calls standby whenever another instance holds the mailbox. The
 	// context it returns ends when the lease is lost.
-	Lease func(ctx context.Context, mailbox string) (held context.Context, release func(), err error)
-	// OnState, when set, is told each change of state; readiness reporting
+	Lease func(ctx context.Context, mailbox string, standby func()) (held context.Context, release func(), err error)
+	// OnState, when set, is told the state on each change and on each
+	// failure, with its cause when retrying; readiness reporting, metrics
 	// and tests use it. It must not block.
-	OnState func(State)
+	OnState func(st State, cause error)
+
+	failures failureRun // used by the Run goroutine only
 }
 
 // State is where a watcher stands, for readiness reports.
@@ -109,16 +111,11 @@ type State string
 
 // Watcher states.
 const (
-	StateStandby   State = "standby"   // waiting for the mailbox lease
-	StateConnected State = "connected" // the mailbox is selected
-	StateRetrying  State = "retrying"  // the last session failed; reconnecting
+	StateConnecting State = "connecting" // first connection (or lease request) under way
+	StateStandby    State = "standby"    // another instance holds the mailbox lease
+	StateConnected  State = "connected"  // the mailbox is selected
+	StateRetrying   State = "retrying"   // the last session or lease request failed; retrying
 )
-
-func (w *Watcher) setState(st State) {
-	if w.OnState != nil {
-		w.OnState(st)
-	}
-}
 
 // New returns a watcher; defaults fill unset fields of cfg.
 func New(cfg Config, h Handler, cp Checkpoints, log *slog.Logger) *Watcher {
@@ -143,30 +140,37 @@ func New(cfg Config, h Handler, cp Checkpoints, log *slog.Logger) *Watcher {
 	return &Watcher{cfg: cfg, handler: h, checkpoints: cp, log: log.With("mailbox", cfg.Name)}
 }
 
-// Backoff bounds for reconnecting.
+// Backoff bounds for reconnecting, and for asking for the lease again
+// while the database is unreachable.
 const (
-	minBackoff = 500 * time.Millisecond
-	maxBackoff = 2 * time.Minute
+	minBackoff      = 500 * time.Millisecond
+	maxBackoff      = 2 * time.Minute
+	maxLeaseBackoff = 10 * time.Second
 )
 
 // Run watches until ctx ends, holding the mailbox lease when one is set
 // and reconnecting after failures. It returns nil when ctx ends.
 func (w *Watcher) Run(ctx context.Context) error {
+	w.setState(StateConnecting, nil)
 	if w.Lease == nil {
 		w.watch(ctx)
 		return nil
 	}
+	backoff := minBackoff
 	for ctx.Err() == nil {
-		w.setState(StateStandby)
-		held, release, err := w.Lease(ctx, w.cfg.Name)
+		held, release, err := w.Lease(ctx, w.cfg.Name, func() { w.setState(StateStandby, nil) })
 		if err != nil {
 			if ctx.Err() == nil {
-				w.log.Warn("mailbox lease unavailable; retrying", slog.Any("error", err))
-				sleep(ctx, minBackoff)
+				wait := backoff/2 + rand.N(backoff/2+1)
+				w.failed("mailbox lease unavailable; retrying", err, wait)
+				sleep(ctx, wait)
+				backoff = min(backoff*2, maxLeaseBackoff)
 			}
 			continue
 		}
+		backoff = minBackoff
 		w.log.Info("mailbox lease held")
+		w.setState(StateConnecting, nil)
 		w.watch(held)
 		release()
 		if ctx.Err() == nil {
@@ -185,12 +189,11 @@ func (w *Watcher) watch(ctx context.Context) {
 		if ctx.Err() != nil {
 			return
 		}
-		w.setState(StateRetrying)
 		if time.Since(start) > maxBackoff {
 			backoff = minBackoff // the session was healthy for a while
 		}
 		wait := backoff/2 + rand.N(backoff/2+1) // jitter
-		w.log.Warn("imap session ended; reconnecting", slog.Any("error", err), slog.Duration("in", wait))
+		w.failed("imap session ended; reconnecting", err, wait)
 		if !sleep(ctx, wait) {
 			return
 		}
@@ -212,13 +215,14 @@ func sleep(ctx context.Context, d time.Duration) bool {
 
 // session runs one connection: connect, select, then drain and wait until
 // an error or ctx ends.
-func (w *Watcher) session(ctx context.Context) error {
+func (w *Watcher) session(ctx context.Context) (err error) {
 	wake := make(chan struct{}, 1)
-	c, err := w.dial(wake)
+	c, conn, err := w.dial(wake)
 	if err != nil {
 		return err
 	}
 	defer c.Close()
+	defer func() { err = conn.explain(err) }()
 	// go-imap calls take no context: closing the client unblocks them. Until
 	// the first wait, a stop request closes the connection at once; while
 	// draining, the batch in hand is finished first (see drain).
@@ -240,7 +244,7 @@ func (w *Watcher) session(ctx context.Context) error {
 	// A server that hangs while the batch in hand is finished still cannot
 	// hold up a stop for longer than one command timeout.
 	defer context.AfterFunc(ctx, func() { time.AfterFunc(w.cfg.Timeout, func() { c.Close() }) })()
-	w.setState(StateConnected)
+	w.setState(StateConnected, nil)
 	idle := w.cfg.IDLE && (c.Caps().Has(imap.CapIdle) || c.Caps().Has(imap.CapIMAP4rev2))
 	for {
 		if err := w.drain(ctx, c, sel.UIDValidity); err != nil {
@@ -250,50 +254,6 @@ func (w *Watcher) session(ctx context.Context) error {
 			return err
 		}
 	}
-}
-
-func (w *Watcher) dial(wake chan struct{}) (*imapclient.Client, error) {
-	opts := &imapclient.Options{
-		Dialer: &net.Dialer{Timeout: w.cfg.Timeout},
-		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
-			// Runs on the reader goroutine: never block here.
-			Mailbox: func(d *imapclient.UnilateralDataMailbox) {
-				if d.NumMessages != nil {
-					select {
-					case wake <- struct{}{}:
-					default:
-					}
-				}
-			},
-		},
-	}
-	host, _, _ := net.SplitHostPort(w.cfg.Address)
-	tc := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
-	if w.cfg.CAFile != "" {
-		pem, err := os.ReadFile(w.cfg.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("intake: ca_file: %w", err)
-		}
-		tc.RootCAs = x509.NewCertPool()
-		if !tc.RootCAs.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("intake: ca_file %s holds no certificate", w.cfg.CAFile)
-		}
-	}
-	opts.TLSConfig = tc
-	var c *imapclient.Client
-	var err error
-	switch w.cfg.TLS {
-	case TLSNone:
-		c, err = imapclient.DialInsecure(w.cfg.Address, opts)
-	case TLSStartTLS:
-		c, err = imapclient.DialStartTLS(w.cfg.Address, opts)
-	default:
-		c, err = imapclient.DialTLS(w.cfg.Address, opts)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("intake: connect %s: %w", w.cfg.Address, err)
-	}
-	return c, nil
 }
 
 // ensureFolder creates folder unless it is empty or already exists.

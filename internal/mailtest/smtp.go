@@ -43,6 +43,10 @@ const (
 	SMTP550Data
 	// SMTPDropData closes the connection while the message is being sent.
 	SMTPDropData
+	// SMTPHangData reads the whole message and then never answers, until
+	// the client gives up and closes the connection; the message is not
+	// recorded.
+	SMTPHangData
 )
 
 func (f SMTPFault) atConnect() bool { return f == SMTPRefuse || f == SMTP421Connect }
@@ -76,13 +80,14 @@ type SMTPServer struct {
 	requireAuth bool
 	onMessage   func(SMTPMessage)
 	changed     chan struct{}
+	quit        chan struct{} // closed when the test ends
 }
 
 // StartSMTP starts a server on 127.0.0.1 with no TLS, closed when the test
 // ends.
 func StartSMTP(tb testing.TB) *SMTPServer {
 	tb.Helper()
-	s := &SMTPServer{changed: make(chan struct{})}
+	s := &SMTPServer{changed: make(chan struct{}), quit: make(chan struct{})}
 	s.srv = smtp.NewServer(smtp.BackendFunc(s.newSession))
 	s.srv.Domain = "localhost"
 	s.srv.AllowInsecureAuth = true
@@ -95,7 +100,7 @@ func StartSMTP(tb testing.TB) *SMTPServer {
 	}
 	s.Addr = ln.Addr().String()
 	s.serve(ln)
-	tb.Cleanup(func() { s.srv.Close() })
+	tb.Cleanup(func() { close(s.quit); s.srv.Close() })
 	return s
 }
 
@@ -315,6 +320,10 @@ func (ss *smtpSession) Data(r io.Reader) error {
 	if _, err := io.Copy(&b, r); err != nil {
 		return err
 	}
+	if ss.fault == SMTPHangData {
+		ss.hang()
+		return errors.New("hung after DATA (injected)")
+	}
 	switch ss.fault {
 	case SMTP451Data:
 		return smtpErr(451, "Local error in processing (injected)")
@@ -333,6 +342,33 @@ func (ss *smtpSession) Data(r io.Reader) error {
 		fn(ss.msg)
 	}
 	return nil
+}
+
+// hang waits, silent, until the client closes the connection or the test
+// ends.
+func (ss *smtpSession) hang() {
+	gone := make(chan struct{})
+	go func() {
+		// The client sends nothing more before our answer: a read ends
+		// only when it closes the connection (or go-smtp's read deadline,
+		// which is lifted).
+		c := ss.conn.Conn()
+		for {
+			_, err := c.Read(make([]byte, 1))
+			if ne, ok := err.(net.Error); ok && ne.Timeout() {
+				c.SetReadDeadline(time.Time{})
+				continue
+			}
+			if err != nil {
+				break
+			}
+		}
+		close(gone)
+	}()
+	select {
+	case <-gone:
+	case <-ss.s.quit:
+	}
 }
 
 func (ss *smtpSession) Reset() { ss.fault, ss.msg = 0, SMTPMessage{} }

@@ -32,8 +32,18 @@ type Metrics struct {
 	decisions  *prometheus.CounterVec
 	unlocks    *prometheus.CounterVec
 	reconnects *prometheus.CounterVec
+	connected  *prometheus.GaugeVec
+	failures   *prometheus.CounterVec
 	latency    prometheus.Histogram
 }
+
+// Peers, the label of unlockd_peer_failures_total.
+const (
+	PeerIMAP     = "imap"
+	PeerSMTP     = "smtp"
+	PeerDNS      = "dns"
+	PeerDatabase = "database"
+)
 
 // New registers every metric; stats is read at each scrape for the queue
 // and outbox gauges.
@@ -49,6 +59,13 @@ func New(stats func(context.Context) (store.Stats, error), log *slog.Logger) *Me
 		reconnects: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "unlockd_imap_reconnects_total", Help: "IMAP sessions that ended in failure and were retried, by mailbox.",
 		}, []string{"mailbox"}),
+		connected: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "unlockd_mailbox_connected", Help: "1 while this instance has the mailbox selected, else 0.",
+		}, []string{"mailbox"}),
+		failures: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "unlockd_peer_failures_total",
+			Help: "Failed exchanges with a peer (imap, smtp, dns, database), each followed by a reconnect or retry; kind timeout when the peer went silent.",
+		}, []string{"peer", "kind"}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "unlockd_decision_duration_seconds", Help: "Time from a fetched message to its committed decision.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
@@ -60,7 +77,12 @@ func New(stats func(context.Context) (store.Stats, error), log *slog.Logger) *Me
 	for _, c := range []string{ChannelEmail, ChannelReview, ChannelHTTP} {
 		m.unlocks.WithLabelValues(c)
 	}
-	m.reg.MustRegister(m.decisions, m.unlocks, m.reconnects, m.latency, &storeCollector{stats: stats, log: log},
+	for _, p := range []string{PeerIMAP, PeerSMTP, PeerDNS, PeerDatabase} {
+		for _, k := range []string{"timeout", "error"} {
+			m.failures.WithLabelValues(p, k)
+		}
+	}
+	m.reg.MustRegister(m.decisions, m.unlocks, m.reconnects, m.connected, m.failures, m.latency, &storeCollector{stats: stats, log: log},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -86,9 +108,30 @@ func (m *Metrics) Unlocked(channel string, n int) {
 	m.unlocks.WithLabelValues(channel).Add(float64(n))
 }
 
-// Watching makes the mailbox's counters show from the start, at zero.
+// Watching makes the mailbox's counters and gauge show from the start, at
+// zero.
 func (m *Metrics) Watching(mailbox string) {
 	m.reconnects.WithLabelValues(mailbox)
+	m.connected.WithLabelValues(mailbox)
+}
+
+// Connected sets whether this instance has mailbox selected.
+func (m *Metrics) Connected(mailbox string, yes bool) {
+	v := 0.0
+	if yes {
+		v = 1
+	}
+	m.connected.WithLabelValues(mailbox).Set(v)
+}
+
+// PeerFailure records a failed exchange with peer; timeout says the peer
+// went silent rather than answering with an error.
+func (m *Metrics) PeerFailure(peer string, timeout bool) {
+	kind := "error"
+	if timeout {
+		kind = "timeout"
+	}
+	m.failures.WithLabelValues(peer, kind).Inc()
 }
 
 // Reconnecting records a failed IMAP session of mailbox.

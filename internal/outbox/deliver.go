@@ -129,6 +129,9 @@ type failure struct {
 	permanent bool
 	// connLost means the connection cannot carry another message.
 	connLost bool
+	// notTried means no connection could be had for the message: it
+	// counts no attempt (see Worker.connFailed).
+	notTried bool
 }
 
 // classify sorts a Send error: a 5xx reply or a message we cannot even
@@ -136,6 +139,9 @@ type failure struct {
 // reply or an error without a reply code leaves the connection unusable.
 func classify(err error) failure {
 	f := failure{err: err}
+	if silent(err) {
+		f.err = timeoutError{err}
+	}
 	var se *gomail.SendError
 	if !errors.As(err, &se) {
 		f.connLost = true
@@ -158,6 +164,24 @@ func classify(err error) failure {
 	}
 	return f
 }
+
+// silent reports whether err says the server went silent until a
+// deadline. go-mail's SendError keeps its causes to itself (no Unwrap), so
+// the text is read too.
+func silent(err error) bool {
+	var ne net.Error
+	return (errors.As(err, &ne) && ne.Timeout()) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		strings.Contains(err.Error(), "i/o timeout")
+}
+
+// timeoutError marks a failure where the SMTP server went silent, as a
+// net.Error whose Timeout is true, for metrics.
+type timeoutError struct{ err error }
+
+func (e timeoutError) Error() string   { return e.err.Error() }
+func (e timeoutError) Unwrap() error   { return e.err }
+func (e timeoutError) Timeout() bool   { return true }
+func (e timeoutError) Temporary() bool { return true }
 
 // isConnCheck reports whether err says the connection was gone before the
 // message was even tried.

@@ -2,6 +2,8 @@ package outbox_test
 
 import (
 	"context"
+	"errors"
+	"net"
 	"slices"
 	"strings"
 	"sync"
@@ -88,36 +90,57 @@ func engineOf(s *store.Store) storetest.Engine {
 	panic("unknown engine " + s.Dialect())
 }
 
-// TestOutageOfAnyLength keeps the server down for a long outage while the
-// real Run loop retries on a fast clock, then brings it back: nothing is
-// lost and nothing is sent twice.
+// TestOutageOfAnyLength keeps the server down while the real Run loop
+// retries its connection many times over on scaled-down backoffs, then
+// brings it back: a failed connection tries no mail, so no attempt counts
+// and even smtp.max_attempts 2 survives the outage; nothing is lost and
+// nothing is sent twice. The SMTP state says retrying, with the cause,
+// until the server is back.
 func TestOutageOfAnyLength(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s)
 		sink := mailtest.StartSMTP(t)
 		subjects := f.queueReplies(t, 4)
 		sink.Down()
-		// Every pass moves the clock on by an hour, past any backoff.
+		var mu sync.Mutex
+		var failures int
+		var state outbox.State
+		var cause error
 		w := f.newWorker(t, sink, func(c *outbox.Config) {
-			c.SMTP.MaxAttempts = 1000
-			c.Now = func() time.Time { f.clock.Advance(time.Hour); return f.clock.Now() }
+			c.SMTP.MaxAttempts = 2
+			c.ConnMinBackoff, c.ConnMaxBackoff = time.Millisecond, 5*time.Millisecond
+			c.OnFailure = func(error) { mu.Lock(); failures++; mu.Unlock() }
+			c.OnState = func(st outbox.State, err error) { mu.Lock(); state, cause = st, err; mu.Unlock() }
 		})
 		runCtx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() { done <- w.Run(runCtx) }()
 		deadline := time.Now().Add(10 * time.Second)
 		for {
-			rows, err := s.Outbox(ctx, store.MailPending)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(rows) > 0 && rows[0].Attempts >= 20 {
+			mu.Lock()
+			n := failures
+			mu.Unlock()
+			if n >= 50 {
 				break
 			}
 			if time.Now().After(deadline) {
-				t.Fatalf("worker made too few attempts during the outage: %+v", rows)
+				t.Fatalf("only %d connection attempts during the outage", n)
 			}
 			time.Sleep(5 * time.Millisecond)
+		}
+		mu.Lock()
+		if state != outbox.StateRetrying || cause == nil || !strings.Contains(cause.Error(), "refused") {
+			t.Errorf("state during the outage = %q, %v; want retrying with the refusal", state, cause)
+		}
+		mu.Unlock()
+		rows, err := s.Outbox(ctx, store.MailPending)
+		if err != nil || len(rows) != len(subjects) {
+			t.Fatalf("pending rows during the outage = %d, %v", len(rows), err)
+		}
+		for _, r := range rows {
+			if r.Attempts != 0 {
+				t.Errorf("mail %d has %d attempts after failed connections, want 0", r.ID, r.Attempts)
+			}
 		}
 		sink.Up(t)
 		sink.WaitMessages(t, len(subjects), 10*time.Second)
@@ -127,6 +150,11 @@ func TestOutageOfAnyLength(t *testing.T) {
 			t.Errorf("Run = %v", err)
 		}
 		wantExactlyOnce(t, s, sink, subjects)
+		mu.Lock()
+		if state != outbox.StateOK {
+			t.Errorf("state after the outage = %q, want ok", state)
+		}
+		mu.Unlock()
 	})
 }
 
@@ -206,7 +234,7 @@ func dueCount(t *testing.T, s *store.Store, now time.Time) bool {
 	saved := s.Now
 	s.Now = func() time.Time { return now }
 	defer func() { s.Now = saved }()
-	rows, err := s.ClaimMail(ctx, 1, 0)
+	rows, err := s.ClaimMail(ctx, "probe", 1, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,4 +313,54 @@ func TestAuthAndWake(t *testing.T) {
 		<-done
 		wantExactlyOnce(t, s, sink, subjects)
 	})
+}
+
+// TestServerHangingAfterDataTimesOut: a server that takes the message and
+// never answers costs one attempt after smtp.timeout, not a stuck worker;
+// the state says retrying with a timeout until the next mail gets through,
+// on a fresh connection.
+func TestServerHangingAfterDataTimesOut(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		f := newFixture(t, s)
+		sink := mailtest.StartSMTP(t)
+		subjects := f.queueReplies(t, 3)
+		sink.FailNext(1, mailtest.SMTPHangData)
+		var mu sync.Mutex
+		var states []outbox.State
+		var causes []error
+		w := f.newWorker(t, sink, func(c *outbox.Config) {
+			c.Timeout = 300 * time.Millisecond
+			c.OnState = func(st outbox.State, err error) {
+				mu.Lock()
+				defer mu.Unlock()
+				states, causes = append(states, st), append(causes, err)
+			}
+		})
+		start := time.Now()
+		if _, err := w.DeliverOnce(ctx); err != nil {
+			t.Fatal(err)
+		}
+		took := time.Since(start)
+		if took < 300*time.Millisecond || took > 3*time.Second {
+			t.Errorf("the pass took %v, want about the 300ms timeout", took)
+		}
+		mu.Lock()
+		if len(states) != 2 || states[0] != outbox.StateRetrying || !isTimeout(causes[0]) || states[1] != outbox.StateOK {
+			t.Errorf("states %v, causes %v; want retrying on a timeout, then ok", states, causes)
+		}
+		mu.Unlock()
+		if n := len(sink.Messages()); n != 2 {
+			t.Errorf("%d delivered in the pass, want the 2 after the hung one", n)
+		}
+		f.drain(t, w, 3)
+		wantExactlyOnce(t, s, sink, subjects)
+		if n := sink.Connections(); n != 3 {
+			t.Errorf("%d connections, want 3 (first, after the hang, the retry)", n)
+		}
+	})
+}
+
+func isTimeout(err error) bool {
+	var ne net.Error
+	return errors.As(err, &ne) && ne.Timeout()
 }

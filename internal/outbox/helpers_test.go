@@ -13,7 +13,6 @@ import (
 
 	"github.com/emersion/go-message/mail"
 
-	"github.com/unlockd/unlockd/internal/config"
 	"github.com/unlockd/unlockd/internal/domain"
 	"github.com/unlockd/unlockd/internal/mailtest"
 	"github.com/unlockd/unlockd/internal/outbox"
@@ -127,25 +126,17 @@ func (f *fixture) decide(t testing.TB, sender string, authenticated bool, subjec
 	return d
 }
 
-// newWorker returns a worker delivering f's outbox to sink with fast
-// backoff, applying mod to its configuration.
+// newWorker returns a worker delivering f's outbox to sink on the
+// fixture's clock, applying mod to its configuration.
 func (f *fixture) newWorker(t testing.TB, sink *mailtest.SMTPServer, mod func(*outbox.Config)) *outbox.Worker {
 	t.Helper()
-	cfg := outbox.Config{
-		SMTP:         config.SMTP{Address: sink.Addr, TLS: config.TLSNone, From: fromAddr, MaxAttempts: 10},
-		LoopID:       loopID,
-		PollInterval: 10 * time.Millisecond,
-		Timeout:      5 * time.Second,
-		Now:          f.clock.Now,
-	}
-	if mod != nil {
-		mod(&cfg)
-	}
-	w, err := outbox.New(cfg, f.s, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return w
+	return f.worker(t, f.s, sink, func(c *outbox.Config) {
+		c.PollInterval, c.Now = 10*time.Millisecond, f.clock.Now
+		c.MinBackoff, c.MaxBackoff = 0, 0 // the defaults
+		if mod != nil {
+			mod(c)
+		}
+	})
 }
 
 // drain runs passes of w, advancing the clock past any backoff between

@@ -2,9 +2,10 @@ package outbox
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
+	"os"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -16,47 +17,75 @@ import (
 // Queue is the part of the store the worker delivers from;
 // *store.Store implements it.
 type Queue interface {
-	ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]store.OutboxMail, error)
+	ClaimMail(ctx context.Context, owner string, limit int, ttl time.Duration) ([]store.OutboxMail, error)
+	RenewClaims(ctx context.Context, owner string, ids []int64, ttl time.Duration) ([]int64, error)
 	MailSent(ctx context.Context, id int64, response string) error
 	MailFailed(ctx context.Context, id int64, reason string, retryAt time.Time, dead bool) error
-	ReleaseMail(ctx context.Context, ids []int64) error
+	ReleaseMail(ctx context.Context, owner string, ids []int64) error
+	NextMailDue(ctx context.Context) (time.Time, bool, error)
 }
 
 // Defaults for the zero fields of Config.
 const (
-	DefaultPollInterval = 10 * time.Second
-	DefaultBatchSize    = 50
-	DefaultLease        = 2 * time.Minute
-	DefaultMinBackoff   = time.Minute
-	DefaultMaxBackoff   = time.Hour
-	DefaultTimeout      = 30 * time.Second
+	DefaultPollInterval   = 10 * time.Second
+	DefaultBatchSize      = 50
+	DefaultClaimTTL       = 5 * time.Second
+	DefaultMinBackoff     = time.Minute
+	DefaultMaxBackoff     = time.Hour
+	DefaultConnMinBackoff = time.Second
+	DefaultConnMaxBackoff = 5 * time.Minute
+	DefaultTimeout        = config.DefaultSMTPTimeout
 )
 
 // Config configures a Worker. Only SMTP is required.
 type Config struct {
 	// SMTP is the smtp configuration section (address, tls, ca_file,
-	// username, password, from, max_attempts).
+	// username, password, from, max_attempts, timeout).
 	SMTP config.SMTP
 	// LoopID is the X-Loop header value stamped on every mail.
 	LoopID string
-	// PollInterval is the wait between passes when nothing is due and
-	// nobody calls Wake.
+	// PollInterval is the longest wait between passes when nobody calls
+	// Wake; the worker wakes sooner when the next mail falls due.
 	PollInterval time.Duration
 	// BatchSize is how many mails one pass claims and sends over one
 	// connection.
 	BatchSize int
-	// Lease hides claimed mail from other workers; a worker that dies
-	// mid-batch leaves its unsent mail due again after it.
-	Lease time.Duration
-	// MinBackoff and MaxBackoff bound the wait before retrying a
-	// temporary failure: MinBackoff doubled per failed attempt, capped at
+	// ClaimTTL is how long a claim hides mail from other workers unless
+	// renewed; the worker renews its claims five times per ClaimTTL while
+	// it works, so the mail of a worker that died is due again within it.
+	ClaimTTL time.Duration
+	// MinBackoff and MaxBackoff bound the wait before retrying a mail that
+	// failed temporarily: MinBackoff doubled per failed attempt, capped at
 	// MaxBackoff, with jitter taking off up to half.
 	MinBackoff, MaxBackoff time.Duration
-	// Timeout bounds each SMTP connection step.
+	// ConnMinBackoff and ConnMaxBackoff bound the wait after a failed
+	// connection (refused, no greeting, TLS or AUTH failure): no mail was
+	// tried, so no attempt is counted; the worker itself waits, doubling
+	// from ConnMinBackoff up to ConnMaxBackoff, however long the outage.
+	ConnMinBackoff, ConnMaxBackoff time.Duration
+	// Timeout bounds connecting and each mail transaction; zero means
+	// smtp.timeout, or DefaultTimeout.
 	Timeout time.Duration
 	// Now is the clock (time.Now when nil); it must agree with the store's.
 	Now func() time.Time
+	// OnState, when set, is told the SMTP state when it changes, and every
+	// failed connection or lost transaction with its cause: StateRetrying
+	// until a connection (after failed ones) or a delivery (after a lost
+	// transaction) works again, then StateOK. It must not block.
+	OnState func(State, error)
+	// OnFailure, when set, is told every failed connection or transaction
+	// with its cause, for metrics. It must not block.
+	OnFailure func(error)
 }
+
+// State is the SMTP side as readiness reports it.
+type State string
+
+// Worker states.
+const (
+	StateOK       State = "ok"       // the last connection worked (or none was needed yet)
+	StateRetrying State = "retrying" // the last connection failed; waiting to try again
+)
 
 // Worker delivers the outbox over SMTP.
 type Worker struct {
@@ -65,6 +94,13 @@ type Worker struct {
 	log    *slog.Logger
 	dialer *dialer
 	wake   chan struct{}
+	// owner names this worker's claims in the store.
+	owner string
+
+	// Used by the delivering goroutine only.
+	unrecorded map[int64]string // sent, but MailSent failed: id → response
+	conn       connState
+	state      State // as last reported
 }
 
 // New returns a worker for q. It checks the SMTP settings and reads
@@ -82,14 +118,23 @@ func New(cfg Config, q Queue, log *slog.Logger) (*Worker, error) {
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = DefaultBatchSize
 	}
-	if cfg.Lease <= 0 {
-		cfg.Lease = DefaultLease
+	if cfg.ClaimTTL <= 0 {
+		cfg.ClaimTTL = DefaultClaimTTL
 	}
 	if cfg.MinBackoff <= 0 {
 		cfg.MinBackoff = DefaultMinBackoff
 	}
 	if cfg.MaxBackoff < cfg.MinBackoff {
 		cfg.MaxBackoff = max(DefaultMaxBackoff, cfg.MinBackoff)
+	}
+	if cfg.ConnMinBackoff <= 0 {
+		cfg.ConnMinBackoff = DefaultConnMinBackoff
+	}
+	if cfg.ConnMaxBackoff < cfg.ConnMinBackoff {
+		cfg.ConnMaxBackoff = max(DefaultConnMaxBackoff, cfg.ConnMinBackoff)
+	}
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = cfg.SMTP.Timeout.Std()
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
@@ -104,11 +149,18 @@ func New(cfg Config, q Queue, log *slog.Logger) (*Worker, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Worker{cfg: cfg, q: q, log: log, dialer: d, wake: make(chan struct{}, 1)}, nil
+	return &Worker{cfg: cfg, q: q, log: log, dialer: d, wake: make(chan struct{}, 1),
+		owner: ownerID(), unrecorded: map[int64]string{}, state: StateOK}, nil
+}
+
+// ownerID names one worker for as long as its process lives.
+func ownerID() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d/%s", host, os.Getpid(), rand.Text()[:8])
 }
 
 // Wake asks a running worker for a pass now, e.g. after a decision queued
-// mail. It never blocks.
+// mail. It never blocks. A worker waiting out an SMTP outage stays waiting.
 func (w *Worker) Wake() {
 	select {
 	case w.wake <- struct{}{}:
@@ -118,46 +170,77 @@ func (w *Worker) Wake() {
 
 // Run delivers until ctx ends, then returns nil; a message being sent when
 // ctx ends is finished and recorded first, and mail claimed but not yet
-// tried is released, due at once for the next worker. Only a worker that
-// dies leaves its claimed mail hidden until the lease runs out.
+// tried is released, due at once for the next worker. A worker that dies
+// leaves its claims to run out within ClaimTTL.
 func (w *Worker) Run(ctx context.Context) error {
 	timer := time.NewTimer(0)
 	defer timer.Stop()
+	var failing string // the failure last logged, while passes keep failing
 	for {
 		n, err := w.DeliverOnce(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
-		if err != nil {
+		switch {
+		case err != nil && err.Error() != failing:
+			failing = err.Error()
 			w.log.Error("outbox pass failed", slog.Any("error", err))
+		case err != nil:
+			w.log.Debug("outbox pass failed again", slog.Any("error", err))
+		case failing != "":
+			failing = ""
+			w.log.Info("outbox passes work again")
 		}
-		if err == nil && n == w.cfg.BatchSize {
+		backoff := w.conn.wait()
+		if err == nil && n == w.cfg.BatchSize && backoff == 0 {
 			continue // more may be due
 		}
-		timer.Reset(w.cfg.PollInterval)
+		wake := w.wake
+		if backoff > 0 {
+			wake = nil // an outage is waited out, whatever is queued meanwhile
+		} else {
+			backoff = w.untilDue(ctx)
+		}
+		timer.Reset(backoff)
 		select {
 		case <-ctx.Done():
 			return nil
-		case <-w.wake:
+		case <-wake:
 		case <-timer.C:
 		}
 	}
 }
 
+// untilDue returns how long to sleep before the next pass: until the
+// earliest pending mail falls due (a retry, or another worker's claim
+// running out), at most PollInterval.
+func (w *Worker) untilDue(ctx context.Context) time.Duration {
+	due, ok, err := w.q.NextMailDue(ctx)
+	if err != nil || !ok {
+		return w.cfg.PollInterval
+	}
+	return min(max(due.Sub(w.cfg.Now()), 10*time.Millisecond), w.cfg.PollInterval)
+}
+
 // DeliverOnce claims one batch of due mail and tries each once over a
-// single connection, recording every outcome. It returns how many mails it
-// claimed.
+// single connection, recording every outcome as soon as it is known. It
+// returns how many mails it claimed.
 func (w *Worker) DeliverOnce(ctx context.Context) (int, error) {
-	batch, err := w.q.ClaimMail(ctx, w.cfg.BatchSize, w.cfg.Lease)
+	// Outcomes are recorded even when ctx has just ended: a sent message
+	// left unrecorded would be sent again.
+	rec := context.WithoutCancel(ctx)
+	if err := w.recordUnrecorded(rec); err != nil {
+		return 0, err
+	}
+	batch, err := w.q.ClaimMail(ctx, w.owner, w.cfg.BatchSize, w.cfg.ClaimTTL)
 	if err != nil {
 		return 0, fmt.Errorf("outbox: claim: %w", err)
 	}
 	if len(batch) == 0 {
 		return 0, nil
 	}
-	// Outcomes are recorded even when ctx has just ended: a sent message
-	// left unrecorded would be sent again.
-	rec := context.WithoutCancel(ctx)
+	held := w.hold(batch)
+	defer held.stop()
 	var client *gomail.Client
 	defer func() {
 		if client != nil {
@@ -166,116 +249,60 @@ func (w *Worker) DeliverOnce(ctx context.Context) (int, error) {
 	}()
 	for i, m := range batch {
 		if ctx.Err() != nil {
-			w.release(rec, batch[i:])
+			w.release(rec, held, batch[i:])
 			break
 		}
+		switch held.check(m.ID) {
+		case claimLost:
+			continue // recorded meanwhile, or another worker has it now
+		case claimStale:
+			// The store has not confirmed the claims for too long: another
+			// worker may take them at any moment, so send nothing more.
+			return len(batch), fmt.Errorf("outbox: claims not renewed for %v; %d mails left to other workers", w.cfg.ClaimTTL/2, len(batch)-i)
+		}
 		if client == nil {
-			client, err = w.dialer.dial(ctx)
-			if err != nil && ctx.Err() != nil {
-				w.release(rec, batch[i:]) // stopping, not a failure of the mail
-				break
-			}
-			if err != nil {
-				// Nothing was tried: each claimed mail counts one
-				// temporary failure.
-				w.log.Warn("smtp connection failed", slog.Any("error", err), slog.Int("mails", len(batch)-i))
-				for _, rest := range batch[i:] {
-					w.failed(rec, rest, failure{err: err})
-				}
+			if client, err = w.connect(ctx); err != nil {
+				w.connFailed(ctx, err)
+				w.release(rec, held, batch[i:]) // nothing was tried: no attempt counts
 				return len(batch), nil
 			}
 		}
 		var f *failure
-		client, f = w.send(ctx, client, m)
-		if f != nil {
+		var response string
+		client, response, f = w.send(ctx, client, m)
+		switch {
+		case f == nil:
+			w.report(StateOK, nil)
+			if err := w.recordSent(rec, held, m.ID, response); err != nil {
+				w.release(rec, held, batch[i+1:])
+				return len(batch), err
+			}
+		case f.notTried:
+			w.connFailed(ctx, f.err)
+			w.release(rec, held, batch[i:])
+			return len(batch), nil
+		default:
 			w.failed(rec, m, *f)
+			held.done(m.ID)
+			if f.connLost {
+				// The server hung up or went silent mid-transaction: it
+				// is not known to be healthy until a mail gets through.
+				w.report(StateRetrying, f.err)
+			}
 		}
 	}
 	return len(batch), nil
 }
 
 // release hands claimed mail that was not tried back to the queue.
-func (w *Worker) release(ctx context.Context, mails []store.OutboxMail) {
-	ids := make([]int64, len(mails))
-	for i, m := range mails {
-		ids[i] = m.ID
-	}
-	if err := w.q.ReleaseMail(ctx, ids); err != nil {
-		w.log.Warn("outbox: release unsent mail; it is due again when its lease ends", slog.Int("mails", len(ids)), slog.Any("error", err))
-	}
-}
-
-// send delivers one mail over client and records a success. It returns the
-// client to use next (nil when the connection was lost) and the failure,
-// if any.
-func (w *Worker) send(ctx context.Context, client *gomail.Client, m store.OutboxMail) (*gomail.Client, *failure) {
-	msg, err := message(m.Mail, w.cfg.SMTP.From, w.cfg.LoopID, w.cfg.Now())
-	if err != nil {
-		return client, &failure{err: err, permanent: true}
-	}
-	err = client.Send(msg)
-	if err != nil && isConnCheck(err) {
-		// The server hung up on an idle connection before this message:
-		// it was not tried, so try it once on a fresh one.
-		client.Close()
-		if client, err = w.dialer.dial(ctx); err != nil {
-			return nil, &failure{err: err, connLost: true}
+func (w *Worker) release(ctx context.Context, held *claims, mails []store.OutboxMail) {
+	ids := make([]int64, 0, len(mails))
+	for _, m := range mails {
+		if held.done(m.ID) {
+			ids = append(ids, m.ID)
 		}
-		err = client.Send(msg)
 	}
-	if err != nil && !msg.IsDelivered() {
-		f := classify(err)
-		if f.connLost {
-			client.Close()
-			client = nil
-		}
-		return client, &f
+	if err := w.q.ReleaseMail(ctx, w.owner, ids); err != nil {
+		w.log.Warn("outbox: release unsent mail; it is due again when its claims run out", slog.Int("mails", len(ids)), slog.Any("error", err))
 	}
-	if err != nil {
-		// Accepted, but the reset after it failed: the mail is sent; the
-		// connection is not to be trusted.
-		client.Close()
-		client = nil
-	}
-	if rerr := w.q.MailSent(context.WithoutCancel(ctx), m.ID, msg.ServerResponse()); rerr != nil {
-		w.log.Error("outbox: record sent mail", slog.Int64("mail_id", m.ID), slog.Any("error", rerr))
-	} else {
-		w.log.Debug("mail sent", slog.Int64("mail_id", m.ID), slog.String("kind", string(m.Kind)))
-	}
-	return client, nil
-}
-
-// failed records a failed attempt: dead when permanent or out of
-// attempts, otherwise due again after a backoff.
-func (w *Worker) failed(ctx context.Context, m store.OutboxMail, f failure) {
-	attempt := m.Attempts + 1
-	dead := f.permanent || attempt >= w.cfg.SMTP.MaxAttempts
-	now := w.cfg.Now()
-	retryAt := now
-	if !dead {
-		retryAt = now.Add(w.backoff(attempt))
-	}
-	reason := f.err.Error()
-	if err := w.q.MailFailed(ctx, m.ID, reason, retryAt, dead); err != nil {
-		w.log.Error("outbox: record failed mail", slog.Int64("mail_id", m.ID), slog.Any("error", err))
-		return
-	}
-	lvl := slog.LevelWarn
-	if dead {
-		lvl = slog.LevelError
-	}
-	w.log.Log(ctx, lvl, "mail delivery failed", slog.Int64("mail_id", m.ID), slog.Int("attempt", attempt),
-		slog.Bool("dead", dead), slog.Time("retry_at", retryAt), slog.Any("error", f.err))
-}
-
-// backoff returns the wait after the attempt-th failed attempt: MinBackoff
-// doubled per attempt, capped at MaxBackoff, less a random part of up to
-// half so that many mails failing together spread out.
-func (w *Worker) backoff(attempt int) time.Duration {
-	d := w.cfg.MinBackoff
-	for i := 1; i < attempt && d < w.cfg.MaxBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, w.cfg.MaxBackoff)
-	return d - rand.N(d/2+1)
 }

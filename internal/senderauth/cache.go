@@ -17,8 +17,9 @@ const keyTTL = 5 * time.Minute
 // maxCacheEntries bounds the cache.
 const maxCacheEntries = 10000
 
-// lookupTimeout bounds one DNS query.
-const lookupTimeout = 10 * time.Second
+// DefaultDNSTimeout bounds one DNS query unless Verifier.DNSTimeout says
+// otherwise.
+const DefaultDNSTimeout = 10 * time.Second
 
 // txtCache caches TXT answers by query name. It is safe for concurrent use.
 type txtCache struct {
@@ -26,6 +27,7 @@ type txtCache struct {
 	now       func() time.Time
 	ttl       time.Duration
 	max       int
+	timeout   time.Duration // per query; zero means DefaultDNSTimeout
 
 	mu      sync.Mutex
 	entries map[string]txtEntry
@@ -56,7 +58,11 @@ func (c *txtCache) lookup(ctx context.Context, name string) ([]string, error) {
 	}
 	c.mu.Unlock()
 
-	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	timeout := c.timeout
+	if timeout <= 0 {
+		timeout = DefaultDNSTimeout
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	txts, err := c.lookupTXT(ctx, name)
 	if err != nil {

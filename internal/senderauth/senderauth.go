@@ -62,6 +62,8 @@ type Verifier struct {
 	// DNSResolver is a host:port; when set (and LookupTXT is nil), every
 	// DNS query goes there.
 	DNSResolver string
+	// DNSTimeout bounds each lookup; zero means DefaultDNSTimeout.
+	DNSTimeout time.Duration
 	// MaxSignatureAge is the age past which a DKIM signature does not
 	// count; zero means DefaultMaxSignatureAge.
 	MaxSignatureAge time.Duration
@@ -210,6 +212,7 @@ func (v *Verifier) lookupTXT(ctx context.Context, name string) ([]string, error)
 			lookup = resolver(v.DNSResolver).LookupTXT
 		}
 		v.cache = newTXTCache(lookup, v.Now, keyTTL, maxCacheEntries)
+		v.cache.timeout = v.DNSTimeout
 	})
 	return v.cache.lookup(ctx, name)
 }

@@ -5,5 +5,7 @@
 //
 // Public methods own their transaction: everything one operation writes,
 // including its audit entries, commits or rolls back together. Every query
-// runs under a timeout.
+// runs under a timeout, and a PostgreSQL connection whose server goes
+// silent while an answer is due is dropped (pgconn.go): lib/pq alone would
+// wait on a half-open link for hours.
 package store

@@ -9,22 +9,30 @@ import (
 	"time"
 )
 
-// Lease timings: how often a standby instance asks for a mailbox, and how
-// often the holder checks that its database session, and so its lock, is
-// still alive.
+// Lease timings: how often a standby instance asks for a mailbox, how
+// often the holder proves to the server that it is alive, and how long the
+// server waits for that proof before it ends the holder's session and so
+// frees the mailbox. The holder gives up on its own after a third of
+// LeaseTimeout without an answer, well before the server frees the lease.
 var (
 	LeaseRetry     = 5 * time.Second
-	LeaseKeepalive = 5 * time.Second
+	LeaseKeepalive = 2 * time.Second
+	LeaseTimeout   = 10 * time.Second
 )
 
 // AcquireMailbox blocks until this instance may watch the named mailbox, or
-// ctx ends (SPEC §4). On PostgreSQL the right is a session advisory lock
-// held on a connection of its own: when the instance dies, its connection
-// closes and another instance takes over within LeaseRetry. The returned
-// context ends when the lock is lost (the connection broke) or release is
-// called; release gives the lock up. SQLite is a single-host file with one
-// writer, so there every caller holds the mailbox at once.
-func (s *Store) AcquireMailbox(ctx context.Context, mailbox string) (held context.Context, release func(), err error) {
+// ctx ends (SPEC §4); standby, when set, is called each time it finds
+// another instance holding the mailbox. On PostgreSQL the right is a
+// transaction-level advisory lock, held in a transaction left open on a
+// connection of its own, whose session the server ends when it goes
+// LeaseTimeout without a statement (idle_in_transaction_session_timeout):
+// the holder's keepalive runs one every LeaseKeepalive. So another instance
+// takes over within LeaseTimeout plus LeaseRetry when the holder dies, its
+// machine vanishes or its link stops forwarding, not only when its
+// connection closes. The returned context ends when the lease is lost or
+// release is called; release gives the lock up. SQLite is a single-host
+// file (see LockFile), so there every caller holds the mailbox at once.
+func (s *Store) AcquireMailbox(ctx context.Context, mailbox string, standby func()) (held context.Context, release func(), err error) {
 	if s.dialect != Postgres {
 		held, cancel := context.WithCancel(ctx)
 		return held, cancel, nil
@@ -40,6 +48,9 @@ func (s *Store) AcquireMailbox(ctx context.Context, mailbox string) (held contex
 			go s.keepLease(held, cancel, conn, done)
 			return held, func() { cancel(); <-done }, nil
 		}
+		if standby != nil {
+			standby()
+		}
 		select {
 		case <-ctx.Done():
 			return nil, nil, ctx.Err()
@@ -48,8 +59,16 @@ func (s *Store) AcquireMailbox(ctx context.Context, mailbox string) (held contex
 	}
 }
 
+// leaseBegin opens the lease's transaction with the server-side timeouts
+// that free it when the holder goes quiet.
+func leaseBegin() string {
+	return fmt.Sprintf("BEGIN; SET LOCAL idle_in_transaction_session_timeout = %d; SET LOCAL statement_timeout = %d",
+		LeaseTimeout.Milliseconds(), (LeaseTimeout / 2).Milliseconds())
+}
+
 // tryMailboxLock asks once for the mailbox's advisory lock on a dedicated
-// connection, which it returns when the lock was granted.
+// connection, which it returns, inside the lease's open transaction, when
+// the lock was granted.
 func (s *Store) tryMailboxLock(ctx context.Context, mailbox string) (*sql.Conn, bool, error) {
 	tctx, cancel := s.timeout(ctx)
 	defer cancel()
@@ -58,37 +77,59 @@ func (s *Store) tryMailboxLock(ctx context.Context, mailbox string) (*sql.Conn, 
 		return nil, false, fmt.Errorf("store: lease connection: %w", err)
 	}
 	var ok bool
-	if err := conn.QueryRowContext(tctx, `SELECT pg_try_advisory_lock(`+LeaseKeySQL+`)`, mailbox).Scan(&ok); err != nil {
+	if _, err = conn.ExecContext(tctx, leaseBegin()); err == nil {
+		err = conn.QueryRowContext(tctx, `SELECT pg_try_advisory_xact_lock(`+LeaseKeySQL+`)`, mailbox).Scan(&ok)
+	}
+	if err != nil {
 		discard(conn)
 		return nil, false, fmt.Errorf("store: lease of mailbox %s: %w", mailbox, err)
 	}
 	if !ok {
-		conn.Close() // holds no lock: back to the pool
+		if _, err := conn.ExecContext(tctx, `ROLLBACK`); err != nil {
+			discard(conn)
+			return nil, false, fmt.Errorf("store: lease of mailbox %s: %w", mailbox, err)
+		}
+		conn.Close() // holds no lock and no transaction: back to the pool
 		return nil, false, nil
 	}
 	return conn, true, nil
 }
 
-// keepLease pings the lock's connection until held ends, and ends held
-// when the connection fails. It then discards the connection, which ends
-// the database session and so releases the lock, whatever state it is in.
+// keepLease runs a statement in the lease's transaction every
+// LeaseKeepalive until held ends, and ends held when one fails or goes
+// unanswered for a third of LeaseTimeout. It then discards the connection,
+// which ends the database session and so releases the lock, whatever
+// state it is in.
 func (s *Store) keepLease(held context.Context, lost context.CancelFunc, conn *sql.Conn, done chan<- struct{}) {
 	defer close(done)
-	defer discard(conn)
 	t := time.NewTicker(LeaseKeepalive)
 	defer t.Stop()
 	for {
 		select {
 		case <-held.Done():
+			discard(conn)
 			return
 		case <-t.C:
-			ctx, cancel := s.timeout(context.Background())
-			err := conn.PingContext(ctx)
+		}
+		limit := LeaseTimeout / 3
+		ctx, cancel := context.WithTimeout(context.Background(), limit)
+		answered := make(chan error, 1)
+		go func() { _, err := conn.ExecContext(ctx, `SELECT 1`); answered <- err }()
+		select {
+		case err := <-answered:
 			cancel()
 			if err != nil {
 				lost()
+				discard(conn)
 				return
 			}
+		case <-time.After(limit):
+			// lib/pq may go on waiting on a dead link after ctx ends: the
+			// lease is lost now all the same, and the connection is
+			// discarded once its silence limit frees it.
+			lost()
+			go func() { <-answered; cancel(); discard(conn) }()
+			return
 		}
 	}
 }

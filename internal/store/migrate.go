@@ -33,6 +33,9 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, fmt.Errorf("store: migrations: %w", err)
 	}
+	// A migration's statement may run long without a word from the server.
+	s.migrating.Store(true)
+	defer s.migrating.Store(false)
 	results, err := p.Up(ctx)
 	if err != nil {
 		return len(results), fmt.Errorf("store: migrate: %w", err)

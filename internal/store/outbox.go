@@ -105,58 +105,12 @@ func (r outboxRow) mail() OutboxMail {
 const outboxColumns = `id, decision_id, kind, to_addr, subject, message_id, in_reply_to, refs, text_body,
 	html_body, status, attempts, last_error`
 
-// ClaimMail returns up to limit due mails, oldest first, and hides them from
-// other workers for lease: if this worker dies, they become due again then.
-// On PostgreSQL, FOR UPDATE SKIP LOCKED keeps concurrent instances from
-// claiming the same rows.
-func (s *Store) ClaimMail(ctx context.Context, limit int, lease time.Duration) ([]OutboxMail, error) {
-	var out []OutboxMail
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		lock := ""
-		if s.dialect == Postgres {
-			lock = " FOR UPDATE SKIP LOCKED"
-		}
-		now := s.now()
-		var rows []outboxRow
-		if err := sqlx.SelectContext(ctx, tx, &rows, tx.Rebind(`SELECT `+outboxColumns+` FROM outbox
-			WHERE status = 'pending' AND next_attempt_at <= ? ORDER BY next_attempt_at, id LIMIT ?`+lock), now, limit); err != nil {
-			return fmt.Errorf("store: claim mail: %w", err)
-		}
-		for _, r := range rows {
-			if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE outbox SET next_attempt_at = ? WHERE id = ?`), now.Add(lease), r.ID); err != nil {
-				return fmt.Errorf("store: lease mail %d: %w", r.ID, err)
-			}
-			out = append(out, r.mail())
-		}
-		return nil
-	})
-	return out, err
-}
-
-// ReleaseMail makes claimed mail that was not tried due again at once, so a
-// worker that stops hands its batch on without waiting for the lease.
-func (s *Store) ReleaseMail(ctx context.Context, ids []int64) error {
-	if len(ids) == 0 {
-		return nil
-	}
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	q, args, err := sqlx.In(`UPDATE outbox SET next_attempt_at = ? WHERE status = 'pending' AND id IN (?)`, s.now(), ids)
-	if err != nil {
-		return fmt.Errorf("store: release mail: %w", err)
-	}
-	if _, err := s.db.ExecContext(ctx, s.db.Rebind(q), args...); err != nil {
-		return fmt.Errorf("store: release mail: %w", err)
-	}
-	return nil
-}
-
 // MailSent records a delivery with the server's response.
 func (s *Store) MailSent(ctx context.Context, id int64, response string) error {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE outbox SET status = 'sent', attempts = attempts + 1,
-		smtp_response = ?, sent_at = ?, last_error = '' WHERE id = ?`), text(response), s.now(), id)
+		smtp_response = ?, sent_at = ?, last_error = '', claimed_by = NULL WHERE id = ?`), text(response), s.now(), id)
 	if err != nil {
 		return fmt.Errorf("store: mail %d sent: %w", id, err)
 	}
@@ -173,7 +127,7 @@ func (s *Store) MailFailed(ctx context.Context, id int64, reason string, retryAt
 		status = MailDead
 	}
 	_, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE outbox SET status = ?, attempts = attempts + 1,
-		last_error = ?, next_attempt_at = ? WHERE id = ?`), status, text(reason), retryAt.UTC(), id)
+		last_error = ?, next_attempt_at = ?, claimed_by = NULL WHERE id = ?`), status, text(reason), retryAt.UTC(), id)
 	if err != nil {
 		return fmt.Errorf("store: mail %d failed: %w", id, err)
 	}

@@ -30,7 +30,7 @@ func TestConcurrentClaimsNeverShareARow(t *testing.T) {
 		var wg sync.WaitGroup
 		for range 8 {
 			wg.Go(func() {
-				got, err := s.ClaimMail(ctx, 5, time.Minute)
+				got, err := s.ClaimMail(ctx, "w1", 5, time.Minute)
 				if err != nil {
 					t.Error(err)
 					return
@@ -51,11 +51,11 @@ func TestConcurrentClaimsNeverShareARow(t *testing.T) {
 				t.Errorf("row %d claimed %d times", id, n)
 			}
 		}
-		if again, _ := s.ClaimMail(ctx, 100, time.Minute); len(again) != 0 {
+		if again, _ := s.ClaimMail(ctx, "w2", 100, time.Minute); len(again) != 0 {
 			t.Errorf("%d rows claimed again within their lease", len(again))
 		}
 		clk.Add(time.Minute)
-		if again, _ := s.ClaimMail(ctx, 100, time.Minute); len(again) != 40 {
+		if again, _ := s.ClaimMail(ctx, "w2", 100, time.Minute); len(again) != 40 {
 			t.Errorf("%d rows due after the lease, want 40", len(again))
 		}
 	})

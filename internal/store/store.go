@@ -5,8 +5,10 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -39,17 +41,37 @@ type Store struct {
 	Now func() time.Time
 	// Timeout bounds each operation's queries.
 	Timeout time.Duration
+
+	path      string      // SQLite: the database file, "" in memory
+	lockFile  *os.File    // SQLite: held by LockFile until Close
+	migrating atomic.Bool // PostgreSQL: lifts the silence limit (pgconn.go)
 }
 
 // Open connects to the database. driver is "postgres" or "sqlite"; for
 // SQLite, dsn is a file path (or a "file:" URI) and the pragmas unlockd needs
-// (foreign keys, WAL, busy timeout, immediate transactions) are added.
+// (foreign keys, WAL, busy timeout, immediate transactions) are added. It
+// fails when the database does not answer; New does not ask.
 func Open(ctx context.Context, driver, dsn string) (*Store, error) {
+	s, err := New(driver, dsn)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.Ping(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("store: connect to %s: %w", driver, err)
+	}
+	return s, nil
+}
+
+// New returns a store for driver and dsn (as for Open) without connecting:
+// the first query does, so a server that is not up yet is no error here.
+func New(driver, dsn string) (*Store, error) {
+	s := &Store{dialect: driver, Now: time.Now, Timeout: DefaultTimeout}
 	var db *sqlx.DB
 	var err error
 	switch driver {
 	case Postgres:
-		db, err = sqlx.Open("postgres", postgresDSN(dsn))
+		db, err = s.openPostgres(dsn)
 		if err == nil {
 			// Keep as many connections idle as may be open: the default
 			// of two idle makes a busy server reconnect for most queries.
@@ -63,6 +85,7 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 			// One connection serialises writers, so SQLite never answers
 			// "database is locked" under concurrent use.
 			db.SetMaxOpenConns(1)
+			s.path = sqlitePath(dsn)
 		}
 	default:
 		return nil, fmt.Errorf("store: unknown driver %q (want postgres or sqlite)", driver)
@@ -70,13 +93,7 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", driver, err)
 	}
-	s := &Store{db: db, dialect: driver, Now: time.Now, Timeout: DefaultTimeout}
-	ctx, cancel := s.timeout(ctx)
-	defer cancel()
-	if err := db.PingContext(ctx); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: connect to %s: %w", driver, err)
-	}
+	s.db = db
 	return s, nil
 }
 
@@ -120,8 +137,14 @@ func sqliteDSN(dsn string) string {
 	return dsn + "?" + pragmas
 }
 
-// Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the database and drops the file lock, if held.
+func (s *Store) Close() error {
+	err := s.db.Close()
+	if s.lockFile != nil {
+		s.lockFile.Close()
+	}
+	return err
+}
 
 // Dialect returns "postgres" or "sqlite".
 func (s *Store) Dialect() string { return s.dialect }

@@ -1,7 +1,8 @@
 // Package storetest opens real stores for tests: a fresh SQLite file always,
 // and a fresh PostgreSQL schema when UNLOCKD_TEST_POSTGRES names a server.
 // Each PostgreSQL test gets its own schema, dropped when it ends, so tests
-// never see each other's rows.
+// never see each other's rows. A test that must stop or restart the server
+// runs a private cluster of its own (Cluster).
 package storetest
 
 import (

@@ -6,6 +6,7 @@ import (
 	"net/http"
 
 	"github.com/unlockd/unlockd/internal/domain"
+	"github.com/unlockd/unlockd/internal/store"
 )
 
 // Codes the HTTP layer adds to the domain's.
@@ -15,6 +16,8 @@ const (
 	codeTooLarge        domain.Code = "too_large"
 	codeUnsupportedType domain.Code = "unsupported_media_type"
 	codeMethod          domain.Code = "method_not_allowed"
+	// The database did not answer (store.IsUnavailable): try again soon.
+	codeUnavailable domain.Code = "unavailable"
 )
 
 // status maps an error code to its HTTP status: the one place that does.
@@ -40,6 +43,8 @@ func status(c domain.Code) int {
 		return http.StatusUnsupportedMediaType
 	case codeMethod:
 		return http.StatusMethodNotAllowed
+	case codeUnavailable:
+		return http.StatusServiceUnavailable
 	}
 	return http.StatusInternalServerError
 }
@@ -52,16 +57,40 @@ type errorBody struct {
 	} `json:"error"`
 }
 
-// writeError answers with the error shape. Internal errors are logged with
-// their detail and answered with a generic message.
-func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+// errorCode is err's domain code, or codeUnavailable for an internal error
+// that says the database did not answer.
+func errorCode(err error) domain.Code {
 	code := domain.ErrorCode(err)
-	if code == domain.CodeInternal {
+	if code == domain.CodeInternal && store.IsUnavailable(err) {
+		return codeUnavailable
+	}
+	return code
+}
+
+// errorMessage is the message shown for err.
+func errorMessage(err error) string {
+	if errorCode(err) == codeUnavailable {
+		return "the database is unavailable; try again shortly"
+	}
+	return domain.ErrorMessage(err)
+}
+
+// writeError answers with the error shape. Internal errors are logged with
+// their detail and answered with a generic message; so are requests the
+// database could not serve, as 503 with Retry-After.
+func (s *Server) writeError(w http.ResponseWriter, r *http.Request, err error) {
+	code := errorCode(err)
+	switch code {
+	case domain.CodeInternal:
 		s.Log.Error("http request failed", "method", r.Method, "path", r.URL.Path,
 			"request_id", httpRequestID(r.Context()), "client", clientAddr(r.Context()).String(), slog.Any("error", err))
+	case codeUnavailable:
+		s.Log.Warn("http request failed: database unavailable", "method", r.Method, "path", r.URL.Path,
+			"request_id", httpRequestID(r.Context()), "client", clientAddr(r.Context()).String(), slog.Any("error", err))
+		w.Header().Set("Retry-After", "5")
 	}
 	var body errorBody
-	body.Error.Code, body.Error.Message = code, domain.ErrorMessage(err)
+	body.Error.Code, body.Error.Message = code, errorMessage(err)
 	writeJSON(w, status(code), body)
 }
 

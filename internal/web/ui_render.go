@@ -102,12 +102,12 @@ type errorData struct {
 // errors are logged with their detail and shown with a generic message;
 // nothing else of them reaches the page.
 func (u *ui) fail(w http.ResponseWriter, r *http.Request, v *visit, err error) {
-	code := domain.ErrorCode(err)
-	if code == domain.CodeInternal {
+	code := errorCode(err)
+	if code == domain.CodeInternal || code == codeUnavailable {
 		u.Log.Error("web UI request failed", "method", r.Method, "path", r.URL.Path,
 			"request_id", httpRequestID(r.Context()), "client", clientAddr(r.Context()).String(), slog.Any("error", err))
 	}
-	st, msg := status(code), domain.ErrorMessage(err)
+	st, msg := status(code), errorMessage(err)
 	d := errorData{Status: st, StatusText: http.StatusText(st), Message: msg}
 	if err := u.render(w, r, st, "error", view{Title: d.StatusText, Visit: v, Data: d}); err != nil {
 		u.Log.Error("render error page", slog.Any("error", err))
