@@ -36,6 +36,9 @@ type Options struct {
 	// Outbox, when set, adjusts the outbox worker's configuration (its
 	// backoffs, say) before it is built.
 	Outbox func(*outbox.Config)
+	// Intake, when set, adjusts each watcher's configuration (the pause
+	// before a deferred message is tried again, say) before it is built.
+	Intake func(*intake.Config)
 }
 
 // App is a running unlockd.
@@ -128,7 +131,7 @@ func (a *App) buildWorker() error {
 func (a *App) buildWatchers() {
 	verifier := &senderauth.Verifier{Mode: senderauth.Mode(a.cfg.SenderAuth.Mode), AuthservID: a.cfg.SenderAuth.AuthservID,
 		DNSResolver: a.cfg.SenderAuth.DNSResolver, DNSTimeout: a.cfg.SenderAuth.DNSTimeout.Std(), LookupTXT: a.opts.LookupTXT, Logger: a.log,
-		MaxSignatureAge: a.cfg.SenderAuth.MaxSignatureAge.Std()}
+		MaxSignatureAge: a.cfg.SenderAuth.MaxSignatureAge.Std(), OnLookup: a.dnsState}
 	log := a.log.With("component", "intake")
 	pipe := &intake.Pipeline{Store: a.Store, Verifier: verifier, Render: a.renderer.Decision, Log: log,
 		Decided: func(d store.Decided, took time.Duration) {
@@ -136,13 +139,18 @@ func (a *App) buildWatchers() {
 			a.worker.Wake()
 		}}
 	for _, mb := range a.cfg.Mailboxes {
-		w := intake.New(intake.Config{
+		ic := intake.Config{
 			Name: mb.Name, Address: mb.IMAP.Address, TLS: mb.IMAP.TLS, CAFile: mb.IMAP.CAFile,
 			Username: mb.IMAP.Username, Password: mb.IMAP.Password, OAuth2TokenCommand: mb.IMAP.OAuth2TokenCommand,
 			Mailbox: mb.IMAP.Mailbox, ProcessedFolder: mb.IMAP.ProcessedFolder, RejectedFolder: mb.IMAP.RejectedFolder,
 			IDLE: mb.IMAP.IDLE, PollInterval: mb.IMAP.PollInterval.Std(), MaxMessageBytes: int64(a.cfg.Limits.MaxMessageBytes),
-			Timeout: mb.IMAP.Timeout.Std(),
-		}, sourced{pipe}, sourcedCheckpoints{a.Store}, log)
+			Timeout:    mb.IMAP.Timeout.Std(),
+			DeferTries: a.cfg.Limits.DeferralTries, DeferMaxAge: a.cfg.Limits.DeferralMaxAge.Std(),
+		}
+		if a.opts.Intake != nil {
+			a.opts.Intake(&ic)
+		}
+		w := intake.New(ic, sourced{pipe}, sourcedCheckpoints{a.Store}, log)
 		w.Lease = a.lease
 		a.metrics.Watching(mb.Name)
 		name := mb.Name

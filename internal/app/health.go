@@ -35,6 +35,7 @@ type health struct {
 	mu        sync.Mutex
 	store     component
 	smtp      component
+	dns       component
 	mailboxes map[string]component
 }
 
@@ -42,6 +43,7 @@ func (h *health) init() {
 	now := time.Now().UTC()
 	h.store = component{State: storeStarting, Since: now}
 	h.smtp = component{State: string(outbox.StateOK), Since: now}
+	h.dns = component{State: dnsOK, Since: now}
 	h.mailboxes = map[string]component{}
 }
 
@@ -79,6 +81,28 @@ func (a *App) mailboxState(mailbox string, st intake.State, cause error) {
 	a.metrics.PeerFailure(peer, isTimeout(cause))
 	if !lease {
 		a.metrics.Reconnecting(mailbox)
+	}
+}
+
+// DNS states in /readyz: the last DKIM key lookup answered, or failed
+// temporarily (the message was set aside; see error).
+const (
+	dnsOK       = "ok"
+	dnsRetrying = "retrying"
+)
+
+// dnsState records how the last DKIM key query went (senderauth's
+// OnLookup); a temporary failure is counted as a DNS peer failure.
+func (a *App) dnsState(err error) {
+	a.health.mu.Lock()
+	if err != nil {
+		set(&a.health.dns, dnsRetrying, err)
+	} else if a.health.dns.State != dnsOK {
+		set(&a.health.dns, dnsOK, nil)
+	}
+	a.health.mu.Unlock()
+	if err != nil {
+		a.metrics.PeerFailure(metrics.PeerDNS, isTimeout(err))
 	}
 }
 
@@ -124,6 +148,9 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	if a.worker != nil {
 		status["smtp"] = a.health.smtp
 	}
+	if len(a.cfg.Mailboxes) > 0 {
+		status["dns"] = a.health.dns
+	}
 	mailboxes := map[string]component{}
 	for _, mb := range a.cfg.Mailboxes {
 		c, ok := a.health.mailboxes[mb.Name]
@@ -167,17 +194,18 @@ func isTimeout(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || (errors.As(err, &ne) && ne.Timeout())
 }
 
-// sourced tags the pipeline's errors with their peer.
+// sourced tags the pipeline's errors with their peer: DNS for a temporary
+// sender-authentication failure, else the database.
 type sourced struct{ h intake.Handler }
 
 func (s sourced) Handle(ctx context.Context, m intake.Message) (intake.Folder, error) {
 	f, err := s.h.Handle(ctx, m)
-	if err != nil {
-		peer := metrics.PeerDatabase
-		if senderauth.IsTemporary(err) {
-			peer = metrics.PeerDNS
-		}
-		err = &peerError{peer: peer, err: err}
+	switch {
+	case err == nil:
+	case senderauth.IsTemporary(err):
+		err = &peerError{peer: metrics.PeerDNS, err: err}
+	default:
+		err = &peerError{peer: metrics.PeerDatabase, err: err}
 	}
 	return f, err
 }

@@ -122,6 +122,7 @@ func TestTwoInstancesShareAMailbox(t *testing.T) {
 type readiness struct {
 	Store     component            `json:"store"`
 	SMTP      component            `json:"smtp"`
+	DNS       component            `json:"dns"`
 	Mailboxes map[string]component `json:"mailboxes"`
 }
 

@@ -33,9 +33,9 @@ type Pipeline struct {
 	Log     *slog.Logger
 }
 
-// Handle implements Handler. A temporary sender-authentication failure is
-// returned as an error, so the message stays in the mailbox and is tried
-// again; every other outcome is a recorded decision.
+// Handle implements Handler. A temporary sender-authentication failure of
+// a contact's message is returned as a DeferError, so the message is set
+// aside and tried again; every other outcome is a recorded decision.
 func (p *Pipeline) Handle(ctx context.Context, m Message) (Folder, error) {
 	start := time.Now()
 	sm := store.Message{Mailbox: m.Mailbox, UIDValidity: m.UIDValidity, UID: m.UID, ReceivedAt: m.Received}
@@ -66,6 +66,9 @@ func (p *Pipeline) facts(ctx context.Context, m Message, sm *store.Message) (dom
 	}
 	v, err := p.Verifier.Check(ctx, senderauth.Input{Raw: m.Raw, Header: msg.Header,
 		FromDomain: address.Domain(msg.From), Truncated: m.Truncated})
+	if senderauth.IsTemporary(err) {
+		return f, p.temporary(ctx, m, &f, err)
+	}
 	if err != nil {
 		return f, err
 	}
@@ -80,6 +83,26 @@ func (p *Pipeline) facts(ctx context.Context, m Message, sm *store.Message) (dom
 		f.Proof.Covered |= domain.InBody
 	}
 	return f, nil
+}
+
+// temporary handles a temporary sender-authentication failure (a DKIM key
+// lookup that timed out). A contact's message is set aside to be tried
+// again (DeferError) until its last try, when it is decided as
+// unauthenticated; a stranger's is decided at once, since authentication
+// would only decide whether a "not authorised" answer goes out, and after a
+// temporary failure none does.
+func (p *Pipeline) temporary(ctx context.Context, m Message, f *domain.Facts, err error) error {
+	if !m.LastTry {
+		contact, cerr := p.Store.IsContact(ctx, f.Sender)
+		if cerr != nil {
+			return cerr
+		}
+		if contact {
+			return &DeferError{Err: err}
+		}
+	}
+	f.Proof.Detail = "sender authentication failed temporarily: " + err.Error()
+	return nil
 }
 
 // record stores the decision; a message decided before is filed as it was

@@ -164,13 +164,13 @@ func TestOAuth2Login(t *testing.T) {
 }
 
 // TestDNSFailureLeavesMessageForLater: a temporary DNS failure during
-// sender authentication never rejects the message; it stays in the mailbox
-// and is decided once DNS answers again.
+// sender authentication never rejects the message; it is set aside in the
+// mailbox and decided once DNS answers again.
 func TestDNSFailureLeavesMessageForLater(t *testing.T) {
 	f := newFixture(t, sqliteStore(t), 1)
 	var dnsDown atomic.Bool
 	dnsDown.Store(true)
-	f.pipe.Verifier = &senderauth.Verifier{Mode: senderauth.ModeDKIM, LookupTXT: func(ctx context.Context, name string) ([]string, error) {
+	f.pipe.Verifier = &senderauth.Verifier{Mode: senderauth.ModeDKIM, DNSTimeout: 100 * time.Millisecond, LookupTXT: func(ctx context.Context, name string) ([]string, error) {
 		if dnsDown.Load() {
 			return nil, &net.DNSError{Err: "server misbehaving", Name: name, IsTemporary: true}
 		}
@@ -178,8 +178,10 @@ func TestDNSFailureLeavesMessageForLater(t *testing.T) {
 	}}
 	srv := mailtest.StartIMAP(t, mailtest.IMAPOptions{})
 	srv.Append(t, "INBOX", f.signed(0))
-	start(t, cfg(srv), f.pipe, f.st)
-	time.Sleep(700 * time.Millisecond) // several poll rounds with DNS down
+	c := cfg(srv)
+	c.DeferBackoff = 100 * time.Millisecond
+	start(t, c, f.pipe, f.st)
+	time.Sleep(700 * time.Millisecond) // several tries with DNS down
 	if srv.Count(t, "INBOX") != 1 || f.decisions(t) != 0 {
 		t.Fatalf("with DNS down: INBOX %d, decisions %d; want the message left undecided", srv.Count(t, "INBOX"), f.decisions(t))
 	}

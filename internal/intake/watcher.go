@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
-	"slices"
-	"sync"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -48,6 +46,13 @@ type Config struct {
 	// due: the greeting, TLS set-up, a command's reply, the next bytes of a
 	// FETCH (deadline.go). Not applied while IDLE waits for mail.
 	Timeout time.Duration
+	// DeferTries and DeferMaxAge cap how often and how long a message the
+	// handler defers (DeferError) is tried again; the last try is marked
+	// Message.LastTry. DeferBackoff is the first pause, doubled after each
+	// try up to ten minutes.
+	DeferTries   int
+	DeferMaxAge  time.Duration
+	DeferBackoff time.Duration
 }
 
 // Message is one fetched mailbox message.
@@ -61,6 +66,10 @@ type Message struct {
 	// the first part of its body.
 	Raw       []byte
 	Truncated bool
+	// LastTry is set when the message was deferred before and its tries or
+	// time are up: the handler must decide it now, counting a temporary
+	// failure as a failure.
+	LastTry bool
 }
 
 // Folder is where a decided message goes.
@@ -74,17 +83,11 @@ const (
 
 // Handler decides one message exactly once and says where it goes. It must
 // be idempotent: a message decided before a crash comes again after it, and
-// must get the same folder without a second decision. An error (such as a
-// DNS failure during sender authentication) leaves the message in the
-// mailbox for a later try.
+// must get the same folder without a second decision. A DeferError (such as
+// a DNS failure during sender authentication) sets the message aside for a
+// later try; any other error leaves it in the mailbox and ends the session.
 type Handler interface {
 	Handle(ctx context.Context, m Message) (Folder, error)
-}
-
-// Checkpoints keeps the highest decided UID per (mailbox, UIDVALIDITY).
-type Checkpoints interface {
-	Checkpoint(ctx context.Context, mailbox string, uidvalidity uint32) (uint32, error)
-	SetCheckpoint(ctx context.Context, mailbox string, uidvalidity, uid uint32) error
 }
 
 // Watcher watches one mailbox.
@@ -136,6 +139,15 @@ func New(cfg Config, h Handler, cp Checkpoints, log *slog.Logger) *Watcher {
 	}
 	if cfg.MaxMessageBytes <= 0 {
 		cfg.MaxMessageBytes = 10 << 20
+	}
+	if cfg.DeferTries <= 0 {
+		cfg.DeferTries = defaultDeferTries
+	}
+	if cfg.DeferMaxAge <= 0 {
+		cfg.DeferMaxAge = defaultDeferMaxAge
+	}
+	if cfg.DeferBackoff <= 0 {
+		cfg.DeferBackoff = defaultDeferBackoff
 	}
 	return &Watcher{cfg: cfg, handler: h, checkpoints: cp, log: log.With("mailbox", cfg.Name)}
 }
@@ -247,10 +259,11 @@ func (w *Watcher) session(ctx context.Context) (err error) {
 	w.setState(StateConnected, nil)
 	idle := w.cfg.IDLE && (c.Caps().Has(imap.CapIdle) || c.Caps().Has(imap.CapIMAP4rev2))
 	for {
-		if err := w.drain(ctx, c, sel.UIDValidity); err != nil {
+		nextDue, err := w.drain(ctx, c, sel.UIDValidity)
+		if err != nil {
 			return err
 		}
-		if err := w.wait(ctx, c, wake, idle); err != nil {
+		if err := w.wait(ctx, c, wake, idle, nextDue); err != nil {
 			return err
 		}
 	}
@@ -276,15 +289,25 @@ func ensureFolder(c *imapclient.Client, folder string) error {
 	return nil
 }
 
-// wait returns when new mail may have arrived: an EXISTS during IDLE, or
-// the poll interval elapsed.
-func (w *Watcher) wait(ctx context.Context, c *imapclient.Client, wake chan struct{}, idle bool) error {
+// wait returns when new mail may have arrived (an EXISTS during IDLE, or
+// the poll interval elapsed) or a deferred message falls due (nextDue,
+// unless zero).
+func (w *Watcher) wait(ctx context.Context, c *imapclient.Client, wake chan struct{}, idle bool, nextDue time.Time) error {
+	period := w.cfg.PollInterval
+	if idle {
+		period *= 10 // re-check now and then even if IDLE stays silent
+	}
+	if !nextDue.IsZero() {
+		period = max(min(period, time.Until(nextDue)), 10*time.Millisecond)
+	}
+	timer := time.NewTimer(period)
+	defer timer.Stop()
 	if !idle {
 		select {
 		case <-ctx.Done():
 			return ctx.Err()
 		case <-wake:
-		case <-time.After(w.cfg.PollInterval):
+		case <-timer.C:
 		}
 		if err := c.Noop().Wait(); err != nil {
 			return fmt.Errorf("intake: noop: %w", err)
@@ -299,7 +322,7 @@ func (w *Watcher) wait(ctx context.Context, c *imapclient.Client, wake chan stru
 	case <-ctx.Done():
 	case <-wake:
 	case <-c.Closed():
-	case <-time.After(w.cfg.PollInterval * 10): // re-check now and then even if IDLE stays silent
+	case <-timer.C:
 	}
 	if err := cmd.Close(); err != nil {
 		return fmt.Errorf("intake: idle done: %w", err)
@@ -308,193 +331,4 @@ func (w *Watcher) wait(ctx context.Context, c *imapclient.Client, wake chan stru
 		return fmt.Errorf("intake: idle: %w", err)
 	}
 	return ctx.Err()
-}
-
-// drain decides every message above the checkpoint, a batch at a time.
-// When ctx ends it finishes the message in hand, files what it decided and
-// records the checkpoint before returning.
-func (w *Watcher) drain(ctx context.Context, c *imapclient.Client, uidvalidity uint32) error {
-	stopping := ctx
-	ctx = context.WithoutCancel(ctx)
-	for {
-		if err := stopping.Err(); err != nil {
-			return err
-		}
-		last, err := w.checkpoints.Checkpoint(ctx, w.cfg.Name, uidvalidity)
-		if err != nil {
-			return err
-		}
-		pending, err := w.listNew(c, last)
-		if err != nil || len(pending) == 0 {
-			return err
-		}
-		if len(pending) > w.cfg.BatchSize {
-			pending = pending[:w.cfg.BatchSize]
-		}
-		done, err := w.decideBatch(ctx, stopping, c, uidvalidity, pending)
-		if done == 0 {
-			return err
-		}
-		if err := w.checkpoints.SetCheckpoint(ctx, w.cfg.Name, uidvalidity, done); err != nil {
-			return err
-		}
-		if err != nil {
-			return err
-		}
-	}
-}
-
-// sized is a UID with its RFC822.SIZE.
-type sized struct {
-	uid  uint32
-	size int64
-}
-
-// listNew returns the UIDs above last with their sizes, in UID order. The
-// range "last+1:*" always matches the newest message even when its UID is
-// lower, so the answer is filtered.
-func (w *Watcher) listNew(c *imapclient.Client, last uint32) ([]sized, error) {
-	var set imap.UIDSet
-	set.AddRange(imap.UID(last+1), 0)
-	msgs, err := c.Fetch(set, &imap.FetchOptions{UID: true, RFC822Size: true}).Collect()
-	if err != nil {
-		return nil, fmt.Errorf("intake: list new messages: %w", err)
-	}
-	out := make([]sized, 0, len(msgs))
-	for _, m := range msgs {
-		if uint32(m.UID) > last {
-			out = append(out, sized{uint32(m.UID), m.RFC822Size})
-		}
-	}
-	slices.SortFunc(out, func(a, b sized) int { return int(a.uid) - int(b.uid) })
-	return out, nil
-}
-
-// decideBatch fetches the batch with at most two FETCH commands (whole
-// messages, and header plus first body bytes for oversized ones), decides
-// them in UID order, and moves them with one command per folder. It
-// returns the highest UID it finished; a temporary handler error stops the
-// batch there.
-func (w *Watcher) decideBatch(ctx, stopping context.Context, c *imapclient.Client, uidvalidity uint32, batch []sized) (uint32, error) {
-	var whole, big imap.UIDSet
-	for _, m := range batch {
-		if m.size > w.cfg.MaxMessageBytes {
-			big.AddNum(imap.UID(m.uid))
-		} else {
-			whole.AddNum(imap.UID(m.uid))
-		}
-	}
-	fetched := map[uint32]*imapclient.FetchMessageBuffer{}
-	wholeSection := &imap.FetchItemBodySection{Peek: true}
-	headSection := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierHeader, Peek: true}
-	textSection := &imap.FetchItemBodySection{Specifier: imap.PartSpecifierText, Peek: true,
-		Partial: &imap.SectionPartial{Offset: 0, Size: truncatedBodyBytes}}
-	for _, f := range []struct {
-		set      imap.UIDSet
-		sections []*imap.FetchItemBodySection
-	}{{whole, []*imap.FetchItemBodySection{wholeSection}}, {big, []*imap.FetchItemBodySection{headSection, textSection}}} {
-		if len(f.set) == 0 {
-			continue
-		}
-		msgs, err := c.Fetch(f.set, &imap.FetchOptions{UID: true, InternalDate: true, BodySection: f.sections}).Collect()
-		if err != nil {
-			return 0, fmt.Errorf("intake: fetch: %w", err)
-		}
-		for _, m := range msgs {
-			fetched[uint32(m.UID)] = m
-		}
-	}
-
-	// Decide up to Parallel messages at once: each decision is its own
-	// transaction, and concurrent commits share the database's log flushes.
-	type result struct {
-		folder  Folder
-		err     error
-		started bool
-	}
-	results := make([]result, len(batch))
-	sem := make(chan struct{}, w.cfg.Parallel)
-	var wg sync.WaitGroup
-	for i, s := range batch {
-		if stopping.Err() != nil {
-			break
-		}
-		m, ok := fetched[s.uid]
-		if !ok {
-			results[i] = result{started: true, folder: -1} // expunged by someone else meanwhile
-			continue
-		}
-		msg := Message{Mailbox: w.cfg.Name, UIDValidity: uidvalidity, UID: s.uid, Size: s.size, Received: m.InternalDate}
-		if s.size > w.cfg.MaxMessageBytes {
-			msg.Raw = append(append([]byte{}, m.FindBodySection(headSection)...), m.FindBodySection(textSection)...)
-			msg.Truncated = true
-		} else {
-			msg.Raw = m.FindBodySection(wholeSection)
-		}
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			folder, err := w.handler.Handle(ctx, msg)
-			results[i] = result{folder: folder, err: err, started: true}
-		})
-	}
-	wg.Wait()
-
-	// File every decided message; the checkpoint advances only over an
-	// unbroken run of finished ones, so a message left for later (or not
-	// started before a stop) is fetched again, and any decided message after
-	// it comes back as a duplicate.
-	var done uint32
-	var herr error
-	moves := map[Folder][]uint32{}
-	unbroken := true
-	for i, s := range batch {
-		r := results[i]
-		if !r.started || r.err != nil {
-			if herr == nil {
-				herr = r.err
-			}
-			unbroken = false
-			continue
-		}
-		if r.folder >= 0 {
-			moves[r.folder] = append(moves[r.folder], s.uid)
-		}
-		if unbroken {
-			done = s.uid
-		}
-	}
-	if err := w.move(c, moves); err != nil {
-		return 0, err
-	}
-	return done, herr
-}
-
-// truncatedBodyBytes is how much of an oversized message's body is read.
-const truncatedBodyBytes = 256 << 10
-
-// move files decided messages: one MOVE per folder (COPY, STORE \Deleted
-// and UID EXPUNGE where the server lacks MOVE), or \Seen where no folder is
-// configured.
-func (w *Watcher) move(c *imapclient.Client, moves map[Folder][]uint32) error {
-	for folder, uids := range moves {
-		target := w.cfg.ProcessedFolder
-		if folder == Rejected {
-			target = w.cfg.RejectedFolder
-		}
-		var set imap.UIDSet
-		for _, u := range uids {
-			set.AddNum(imap.UID(u))
-		}
-		if target == "" {
-			if err := c.Store(set, &imap.StoreFlags{Op: imap.StoreFlagsAdd, Silent: true, Flags: []imap.Flag{imap.FlagSeen}}, nil).Close(); err != nil {
-				return fmt.Errorf("intake: flag seen: %w", err)
-			}
-			continue
-		}
-		if _, err := c.Move(set, target).Wait(); err != nil {
-			return fmt.Errorf("intake: move to %s: %w", target, err)
-		}
-	}
-	return nil
 }

@@ -40,7 +40,7 @@ func TestOutcomesReachTheSink(t *testing.T) {
 		{name: "deliberate lock queued", sender: contactAddr, auth: true, subject: "Unlock boss", users: []string{"boss"},
 			replyTo: contactAddr, admins: 1, staff: 1,
 			lines: []string{"  - boss: queued for review: locked deliberately by an administrator",
-				"your organisation's administrators have been told"}},
+				"your organisation's administrators are told"}},
 		{name: "unverified sender queued", sender: contactAddr, subject: "Unlock bob", users: []string{"bob"},
 			replyTo: contactAddr, staff: 1,
 			lines: []string{"  - bob: queued for review: your message could not be verified as coming from you",

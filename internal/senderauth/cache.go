@@ -3,6 +3,7 @@ package senderauth
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -10,8 +11,8 @@ import (
 
 // keyTTL is how long a DKIM key record is cached. The SPEC asks for the
 // record's own TTL, but Go's net.Resolver does not expose TTLs, so every
-// positive answer is kept for a fixed five minutes instead; errors
-// (including NXDOMAIN) are never cached.
+// positive answer is kept for a fixed five minutes instead. NXDOMAIN is
+// never cached; temporary failures are, briefly (failTimeouts).
 const keyTTL = 5 * time.Minute
 
 // maxCacheEntries bounds the cache.
@@ -21,65 +22,135 @@ const maxCacheEntries = 10000
 // otherwise.
 const DefaultDNSTimeout = 10 * time.Second
 
-// txtCache caches TXT answers by query name. It is safe for concurrent use.
+// A temporary failure of one name is remembered for failTimeouts query
+// timeouts, at most maxFailTTL: while it is, lookups of that name fail at
+// once instead of each waiting for its own timeout, so that a sender whose
+// DNS never answers costs one timeout now and then, not one per message.
+const (
+	failTimeouts = 3
+	maxFailTTL   = 30 * time.Second
+)
+
+// txtCache caches TXT answers by query name, and briefly the temporary
+// failures; concurrent lookups of one name share a single query. It is
+// safe for concurrent use.
 type txtCache struct {
 	lookupTXT func(ctx context.Context, name string) ([]string, error)
 	now       func() time.Time
 	ttl       time.Duration
 	max       int
 	timeout   time.Duration // per query; zero means DefaultDNSTimeout
+	report    func(error)   // told of every query: nil when DNS answered
 
-	mu      sync.Mutex
-	entries map[string]txtEntry
+	mu       sync.Mutex
+	entries  map[string]txtEntry
+	inFlight map[string]*txtCall
 }
 
+// txtEntry is a cached answer, or a remembered temporary failure (err set).
 type txtEntry struct {
 	txts    []string
+	err     error
 	expires time.Time
+}
+
+// txtCall is a query under way; done closes when txts and err are set.
+type txtCall struct {
+	done chan struct{}
+	txts []string
+	err  error
 }
 
 func newTXTCache(lookup func(context.Context, string) ([]string, error), now func() time.Time, ttl time.Duration, max int) *txtCache {
 	if now == nil {
 		now = time.Now
 	}
-	return &txtCache{lookupTXT: lookup, now: now, ttl: ttl, max: max, entries: make(map[string]txtEntry)}
+	return &txtCache{lookupTXT: lookup, now: now, ttl: ttl, max: max,
+		entries: make(map[string]txtEntry), inFlight: make(map[string]*txtCall)}
 }
 
 func (c *txtCache) lookup(ctx context.Context, name string) ([]string, error) {
 	key := strings.TrimSuffix(strings.ToLower(name), ".")
 	c.mu.Lock()
-	e, ok := c.entries[key]
-	if ok && c.now().Before(e.expires) {
-		c.mu.Unlock()
-		return e.txts, nil
-	}
-	if ok {
+	if e, ok := c.entries[key]; ok {
+		if c.now().Before(e.expires) {
+			c.mu.Unlock()
+			if e.err != nil {
+				return nil, tempLookupError{fmt.Errorf("%w (failed moments ago; not asked again yet)", e.err)}
+			}
+			return e.txts, nil
+		}
 		delete(c.entries, key)
 	}
-	c.mu.Unlock()
-
-	timeout := c.timeout
-	if timeout <= 0 {
-		timeout = DefaultDNSTimeout
+	call, shared := c.inFlight[key]
+	if !shared {
+		call = &txtCall{done: make(chan struct{})}
+		c.inFlight[key] = call
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	c.mu.Unlock()
+	if !shared {
+		go c.query(key, name, call)
+	}
+	select {
+	case <-call.done:
+		return call.txts, call.err
+	case <-ctx.Done():
+		return nil, tempLookupError{ctx.Err()}
+	}
+}
+
+// query asks the resolver once for name on behalf of every caller waiting
+// on call, under the cache's own timeout (not a caller's context, so that
+// one caller giving up does not fail the others), and remembers the answer
+// or the temporary failure.
+func (c *txtCache) query(key, name string, call *txtCall) {
+	ctx, cancel := context.WithTimeout(context.Background(), c.queryTimeout())
 	defer cancel()
 	txts, err := c.lookupTXT(ctx, name)
 	if err != nil {
-		return nil, classify(ctx, err)
+		err = classify(ctx, err)
+	} else {
+		txts = append([]string(nil), txts...)
 	}
-	if len(txts) == 0 {
-		return txts, nil
+	if c.report != nil {
+		if isTemporary(err) {
+			c.report(err)
+		} else {
+			c.report(nil) // an answer, NXDOMAIN included
+		}
 	}
-	txts = append([]string(nil), txts...)
-
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	delete(c.inFlight, key)
+	call.txts, call.err = txts, err
+	close(call.done)
+	var e txtEntry
+	switch {
+	case err == nil && len(txts) > 0:
+		e = txtEntry{txts: txts, expires: c.now().Add(c.ttl)}
+	case err != nil && isTemporary(err):
+		e = txtEntry{err: err, expires: c.now().Add(min(failTimeouts*c.queryTimeout(), maxFailTTL))}
+	default:
+		return // NXDOMAIN and empty answers are not kept
+	}
 	if len(c.entries) >= c.max {
 		c.evict()
 	}
-	c.entries[key] = txtEntry{txts: txts, expires: c.now().Add(c.ttl)}
-	return txts, nil
+	c.entries[key] = e
+}
+
+func (c *txtCache) queryTimeout() time.Duration {
+	if c.timeout <= 0 {
+		return DefaultDNSTimeout
+	}
+	return c.timeout
+}
+
+// isTemporary reports whether a lookup error is one go-msgauth treats as
+// temporary: a net.Error whose Temporary() is true.
+func isTemporary(err error) bool {
+	var ne interface{ Temporary() bool }
+	return errors.As(err, &ne) && ne.Temporary()
 }
 
 // evict makes room: it drops expired entries and, if the cache is still

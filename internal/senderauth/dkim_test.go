@@ -281,23 +281,72 @@ func TestKeyCache(t *testing.T) {
 	verify(2)
 }
 
-func TestKeyCacheDoesNotCacheErrors(t *testing.T) {
+// TestKeyCacheRemembersTemporaryFailures: a temporary failure is kept for
+// a short while, so that many messages from a domain whose DNS is down
+// cost one query, and asked again after it; NXDOMAIN is never kept.
+func TestKeyCacheRemembersTemporaryFailures(t *testing.T) {
 	signers(t)
 	raw := rsaAcme.Sign(message("acme.example"))
 	dns := newDNS(rsaAcme)
 	dns.errs[rsaAcme.RecordName()] = errTemporary
-	v := &senderauth.Verifier{Mode: senderauth.ModeDKIM, LookupTXT: dns.lookup}
+	clk := &clock{now: time.Now()}
+	v := &senderauth.Verifier{Mode: senderauth.ModeDKIM, LookupTXT: dns.lookup, Now: clk.Now}
 
-	if _, err := v.Verify(context.Background(), raw, "acme.example"); !senderauth.IsTemporary(err) {
-		t.Fatalf("first Verify() error = %v, want temporary", err)
+	for range 3 {
+		if _, err := v.Verify(context.Background(), raw, "acme.example"); !senderauth.IsTemporary(err) {
+			t.Fatalf("Verify() error = %v, want temporary", err)
+		}
+	}
+	if n := dns.calls.Load(); n != 1 {
+		t.Errorf("LookupTXT called %d times for three messages, want 1", n)
 	}
 	delete(dns.errs, rsaAcme.RecordName())
+	clk.Advance(31 * time.Second)
 	got, err := v.Verify(context.Background(), raw, "acme.example")
 	if err != nil || !got.Pass {
-		t.Fatalf("second Verify() = %+v, %v; want pass", got, err)
+		t.Fatalf("Verify() after the failure expired = %+v, %v; want pass", got, err)
 	}
 	if n := dns.calls.Load(); n != 2 {
-		t.Errorf("LookupTXT called %d times, want 2 (errors are not cached)", n)
+		t.Errorf("LookupTXT called %d times, want 2", n)
+	}
+
+	dns.errs[edAcme.RecordName()] = errNXDomain
+	edRaw := edAcme.Sign(message("acme.example"))
+	for range 2 {
+		if got, err := v.Verify(context.Background(), edRaw, "acme.example"); err != nil || got.Pass {
+			t.Fatalf("Verify() of a signature without a key = %+v, %v; want a failure", got, err)
+		}
+	}
+	if n := dns.calls.Load(); n != 4 {
+		t.Errorf("LookupTXT called %d times, want 4 (NXDOMAIN is not kept)", n)
+	}
+}
+
+// TestKeyLookupsShareOneQuery: concurrent lookups of one name wait for one
+// query.
+func TestKeyLookupsShareOneQuery(t *testing.T) {
+	signers(t)
+	raw := rsaAcme.Sign(message("acme.example"))
+	release := make(chan struct{})
+	var calls atomic.Int64
+	v := &senderauth.Verifier{Mode: senderauth.ModeDKIM, LookupTXT: func(ctx context.Context, name string) ([]string, error) {
+		calls.Add(1)
+		<-release
+		return []string{rsaAcme.Record()}, nil
+	}}
+	var wg sync.WaitGroup
+	for range 8 {
+		wg.Go(func() {
+			if got, err := v.Verify(context.Background(), raw, "acme.example"); err != nil || !got.Pass {
+				t.Errorf("Verify() = %+v, %v", got, err)
+			}
+		})
+	}
+	time.Sleep(50 * time.Millisecond)
+	close(release)
+	wg.Wait()
+	if n := calls.Load(); n != 1 {
+		t.Errorf("%d queries for 8 concurrent lookups, want 1", n)
 	}
 }
 

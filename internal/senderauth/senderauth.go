@@ -70,6 +70,10 @@ type Verifier struct {
 	// Now is the clock of signature ages and the key cache; nil means
 	// time.Now.
 	Now func() time.Time
+	// OnLookup, when set, is told of every DNS query made (not of cache
+	// hits): a temporary failure, or nil when DNS answered. Readiness and
+	// metrics use it. It must not block.
+	OnLookup func(error)
 	// Logger receives the warning logged on every call in ModeOff; nil
 	// means slog.Default().
 	Logger *slog.Logger
@@ -213,6 +217,7 @@ func (v *Verifier) lookupTXT(ctx context.Context, name string) ([]string, error)
 		}
 		v.cache = newTXTCache(lookup, v.Now, keyTTL, maxCacheEntries)
 		v.cache.timeout = v.DNSTimeout
+		v.cache.report = v.OnLookup
 	})
 	return v.cache.lookup(ctx, name)
 }

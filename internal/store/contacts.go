@@ -170,3 +170,15 @@ func (s *Store) RemoveContact(ctx context.Context, slug, email, actor, source st
 		return s.audit(ctx, tx, domain.AuditEntry{OrgID: org.ID, Actor: actor, Action: domain.ActionContactRemove, Target: norm, Source: source})
 	})
 }
+
+// IsContact reports whether addr, a normalised address, is an authorised
+// contact of any organisation.
+func (s *Store) IsContact(ctx context.Context, addr string) (bool, error) {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	var n int
+	if err := s.db.GetContext(ctx, &n, s.db.Rebind(`SELECT count(*) FROM contacts WHERE lower(email) = ? AND email = ?`), addr, addr); err != nil {
+		return false, fmt.Errorf("store: is %s a contact: %w", addr, err)
+	}
+	return n > 0, nil
+}
