@@ -44,6 +44,10 @@ func TestGenuineMailUnlocks(t *testing.T) {
 		user    string
 	}{
 		{"relaxed, text in the subject", relaxed, "Unlock: bob", "", "Thanks.\r\n", "bob"},
+		// Subjects that merely mention replies and offices are no autoresponder's.
+		{"a reply", relaxed, "Re: Unlock: bob", "", "Thanks.\r\n", "bob"},
+		{"an office", relaxed, "Office account locked: bob", "", "Thanks.\r\n", "bob"},
+		{"asks for a reply", relaxed, "Please reply: unlock bob", "", "Thanks.\r\n", "bob"},
 		{"simple, text in the body", simple, "locked out", "", "Please unlock user bob.\r\n", "bob"},
 		{"oversigned From and MIME fields", oversigned, "locked out", "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: 7bit\r\n",
 			"Username: bob\r\n", "bob"},

@@ -220,12 +220,12 @@ func signingTime(t *testing.T, raw []byte) time.Time {
 }
 
 // mustAcmeWithBob makes org acme with contact it@acme.example and bob
-// locked after failed logins; the org sets no unverified-request limit.
+// locked after failed logins; the org sets no hourly limits.
 func mustAcmeWithBob(t *testing.T, st *store.Store) {
 	t.Helper()
 	ctx := context.Background()
 	p := domain.DefaultPolicy()
-	p.MaxUnverifiedPerHour = 0 // the flood limit is under test on its own
+	p.MaxUnverifiedPerHour, p.MaxRequestsPerHour = 0, 0 // the hourly limits are under test on their own
 	if _, err := st.CreateOrg(ctx, domain.Org{Slug: "acme", Name: "Acme", Policy: p}); err != nil {
 		t.Fatal(err)
 	}
