@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -106,7 +107,11 @@ func TestSignInTOTP(t *testing.T) {
 		// Recovery codes, typed loosely, work once each.
 		sign(operatorPassword, " "+codes[0]+" ", nil)
 		sign(operatorPassword, codes[0], store.ErrSignInInvalid)
-		sign(operatorPassword, "K"+codes[1][1:], store.ErrSignInInvalid) // wrong code: a failure
+		wrong := "K" // a first character the code does not have
+		if strings.EqualFold(codes[1][:1], wrong) {
+			wrong = "L"
+		}
+		sign(operatorPassword, wrong+codes[1][1:], store.ErrSignInInvalid) // wrong code: a failure
 		sign(operatorPassword, stripDashes(codes[1]), nil)
 		// Failures with a right password but a wrong code lock too.
 		for range store.MaxOperatorFailures - 1 {
