@@ -198,16 +198,18 @@ func isTimeout(err error) bool {
 // sender-authentication failure, else the database.
 type sourced struct{ h intake.Handler }
 
-func (s sourced) Handle(ctx context.Context, m intake.Message) (intake.Folder, error) {
-	f, err := s.h.Handle(ctx, m)
-	switch {
-	case err == nil:
-	case senderauth.IsTemporary(err):
-		err = &peerError{peer: metrics.PeerDNS, err: err}
-	default:
-		err = &peerError{peer: metrics.PeerDatabase, err: err}
+func (s sourced) HandleBatch(ctx context.Context, batch []intake.Message) []intake.Result {
+	out := s.h.HandleBatch(ctx, batch)
+	for i, r := range out {
+		switch {
+		case r.Err == nil:
+		case senderauth.IsTemporary(r.Err):
+			out[i].Err = &peerError{peer: metrics.PeerDNS, err: r.Err}
+		default:
+			out[i].Err = &peerError{peer: metrics.PeerDatabase, err: r.Err}
+		}
 	}
-	return f, err
+	return out
 }
 
 // sourcedCheckpoints tags the checkpoint store's errors as the database's;

@@ -112,12 +112,14 @@ type countingHandler struct {
 	done chan struct{}
 }
 
-func (c *countingHandler) Handle(ctx context.Context, m intake.Message) (intake.Folder, error) {
-	f, err := c.h.Handle(ctx, m)
-	if err == nil {
-		if c.n--; c.n == 0 {
-			close(c.done)
+func (c *countingHandler) HandleBatch(ctx context.Context, batch []intake.Message) []intake.Result {
+	out := c.h.HandleBatch(ctx, batch)
+	for _, r := range out {
+		if r.Err == nil {
+			if c.n--; c.n == 0 {
+				close(c.done)
+			}
 		}
 	}
-	return f, err
+	return out
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"sync"
 	"time"
 
 	"github.com/emersion/go-imap/v2/imapclient"
@@ -21,15 +20,6 @@ type Checkpoints interface {
 	Deferrals(ctx context.Context, mailbox string, uidvalidity uint32, limit int) ([]store.Deferral, error)
 	SaveDeferrals(ctx context.Context, mailbox string, uidvalidity uint32, deferred []store.Deferral, settled []uint32) error
 }
-
-// DeferError is what a Handler returns for a failure that concerns one
-// message only, such as a DKIM key lookup that timed out: the message is
-// set aside and tried again later while the rest of the mailbox goes on.
-// Any other error stops the batch and ends the session.
-type DeferError struct{ Err error }
-
-func (e *DeferError) Error() string { return e.Err.Error() }
-func (e *DeferError) Unwrap() error { return e.Err }
 
 // Defaults for setting deferred messages aside.
 const (
@@ -141,46 +131,42 @@ func (w *Watcher) lastTry(d store.Deferral, now time.Time) bool {
 	return d.Tries+1 >= w.cfg.DeferTries || (!d.FirstTryAt.IsZero() && now.Sub(d.FirstTryAt) >= w.cfg.DeferMaxAge)
 }
 
-// decideBatch fetches the batch, decides up to Parallel messages at once
-// (each decision its own transaction; concurrent commits share the
-// database's log flushes) and files the decided ones, one command per
-// folder. due holds the deferrals of the batch's messages that were set
-// aside before.
+// decideBatch fetches the batch, hands what arrived to the handler in one
+// call, and files the decided messages, one command per folder. due holds
+// the deferrals of the batch's messages that were set aside before.
 func (w *Watcher) decideBatch(ctx, stopping context.Context, c *imapclient.Client, uidvalidity uint32, batch []sized, due map[uint32]store.Deferral) ([]result, error) {
 	fetched, err := w.fetch(c, uidvalidity, batch)
 	if err != nil {
 		return nil, err
 	}
 	results := make([]result, len(batch))
-	sem := make(chan struct{}, w.cfg.Parallel)
-	var wg sync.WaitGroup
+	if stopping.Err() != nil {
+		return results, nil // nothing started
+	}
 	now := time.Now()
+	var msgs []Message
+	var at []int // batch index of each of msgs
 	for i, s := range batch {
-		if stopping.Err() != nil {
-			break
-		}
 		msg, ok := fetched[s.uid]
 		if !ok {
 			results[i] = result{outcome: vanished}
 			continue
 		}
 		msg.LastTry = w.lastTry(due[s.uid], now)
-		sem <- struct{}{}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			folder, err := w.handler.Handle(ctx, msg)
-			var de *DeferError
-			switch {
-			case err == nil:
-				results[i] = result{outcome: decided, folder: folder}
-			case errors.As(err, &de) && !msg.LastTry:
-				results[i] = result{outcome: deferred, err: err}
-			default:
-				results[i] = result{outcome: failed, err: err}
-			}
-		})
+		msgs, at = append(msgs, msg), append(at, i)
 	}
-	wg.Wait()
+	for j, r := range w.handler.HandleBatch(ctx, msgs) {
+		i := at[j]
+		var de *DeferError
+		switch {
+		case r.Err == nil:
+			results[i] = result{outcome: decided, folder: r.Folder}
+		case errors.As(r.Err, &de) && !msgs[j].LastTry:
+			results[i] = result{outcome: deferred, err: r.Err}
+		default:
+			results[i] = result{outcome: failed, err: r.Err}
+		}
+	}
 	moves := map[Folder][]uint32{}
 	for i, r := range results {
 		if r.outcome == decided {

@@ -5,9 +5,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
+	"sync"
 	"time"
 
 	"github.com/unlockd/unlockd/internal/address"
@@ -17,9 +18,10 @@ import (
 	"github.com/unlockd/unlockd/internal/store"
 )
 
-// Pipeline is the Handler that turns a fetched message into its one
-// decision: parse (mailparse), authenticate the sender (senderauth), then
-// decide and record in one transaction (store.Decide over domain.Decide).
+// Pipeline is the Handler that turns fetched messages into their one
+// decision each: parse (mailparse), authenticate the sender (senderauth),
+// then decide and record a batch in one transaction (store.DecideBatch over
+// domain.Decide).
 type Pipeline struct {
 	Store    *store.Store
 	Verifier *senderauth.Verifier
@@ -33,17 +35,85 @@ type Pipeline struct {
 	Log     *slog.Logger
 }
 
-// Handle implements Handler. A temporary sender-authentication failure of
-// a contact's message is returned as a DeferError, so the message is set
-// aside and tried again; every other outcome is a recorded decision.
-func (p *Pipeline) Handle(ctx context.Context, m Message) (Folder, error) {
+// HandleBatch implements Handler: it parses and authenticates the messages
+// in parallel across the cores, then decides all that are ready in one
+// store transaction (store.DecideBatch). A temporary sender-authentication
+// failure of a contact's message is returned as a DeferError, so the
+// message is set aside and tried again; every other outcome is a recorded
+// decision.
+func (p *Pipeline) HandleBatch(ctx context.Context, batch []Message) []Result {
 	start := time.Now()
-	sm := store.Message{Mailbox: m.Mailbox, UIDValidity: m.UIDValidity, UID: m.UID, ReceivedAt: m.Received}
-	facts, err := p.facts(ctx, m, &sm)
-	if err != nil {
-		return 0, err
+	out := make([]Result, len(batch))
+	inputs := make([]store.Input, len(batch))
+	errs := make([]error, len(batch))
+	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
+	var wg sync.WaitGroup
+	for i, m := range batch {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			inputs[i].Message = store.Message{Mailbox: m.Mailbox, UIDValidity: m.UIDValidity, UID: m.UID, ReceivedAt: m.Received}
+			inputs[i].Facts, errs[i] = p.facts(ctx, m, &inputs[i].Message)
+		})
 	}
-	return p.record(ctx, start, sm, facts)
+	wg.Wait()
+	var ready []store.Input
+	var at []int
+	for i := range batch {
+		if errs[i] != nil {
+			out[i].Err = errs[i]
+			continue
+		}
+		ready, at = append(ready, inputs[i]), append(at, i)
+	}
+	for j, r := range p.decide(ctx, ready, start) {
+		out[at[j]] = r
+	}
+	return out
+}
+
+// Handle decides one message: HandleBatch of one.
+func (p *Pipeline) Handle(ctx context.Context, m Message) (Folder, error) {
+	r := p.HandleBatch(ctx, []Message{m})[0]
+	return r.Folder, r.Err
+}
+
+// decide records the ready inputs in one transaction. When that fails, each
+// is tried alone, so that one message the store cannot take does not hold
+// up the others.
+func (p *Pipeline) decide(ctx context.Context, in []store.Input, start time.Time) []Result {
+	if len(in) == 0 {
+		return nil
+	}
+	outcomes, err := p.Store.DecideBatch(ctx, in, p.Render)
+	if err != nil && len(in) > 1 {
+		out := make([]Result, 0, len(in))
+		for _, x := range in {
+			out = append(out, p.decide(ctx, []store.Input{x}, start)...)
+		}
+		return out
+	}
+	out := make([]Result, len(in))
+	if err != nil {
+		out[0].Err = fmt.Errorf("intake: decide uid %d: %w", in[0].Message.UID, err)
+		return out
+	}
+	took := time.Since(start)
+	for i, o := range outcomes {
+		m := in[i].Message
+		if o.Duplicate {
+			p.Log.Info("duplicate message skipped", "message_key", m.Key, "uid", m.UID, "verdict", o.Verdict)
+			out[i].Folder = folderFor(o.Verdict)
+			continue
+		}
+		if p.Decided != nil {
+			p.Decided(o.Decided, took)
+		}
+		p.Log.Info("message decided", "uid", m.UID, "message_id", m.MessageID, "verdict", o.Decision.Verdict,
+			"reason", o.Decision.Reason, "items", len(o.Decision.Items))
+		out[i].Folder = folderFor(o.Decision.Verdict)
+	}
+	return out
 }
 
 // facts parses and authenticates m: what mailparse and senderauth found,
@@ -103,34 +173,6 @@ func (p *Pipeline) temporary(ctx context.Context, m Message, f *domain.Facts, er
 	}
 	f.Proof.Detail = "sender authentication failed temporarily: " + err.Error()
 	return nil
-}
-
-// record stores the decision; a message decided before is filed as it was
-// then, without a second decision.
-func (p *Pipeline) record(ctx context.Context, start time.Time, sm store.Message, f domain.Facts) (Folder, error) {
-	d, err := p.Store.Decide(ctx, sm, f, p.Render)
-	if errors.Is(err, store.ErrDuplicate) {
-		v, err := p.Store.DecidedVerdict(ctx, sm.Mailbox, sm.Key)
-		what := "duplicate message skipped"
-		if errors.Is(err, domain.ErrNotFound) {
-			v, err = p.Store.ReplayedVerdict(ctx, sm.SignatureKeys)
-			what = "replayed signature skipped"
-		}
-		if err != nil {
-			return 0, err
-		}
-		p.Log.Info(what, "message_key", sm.Key, "uid", sm.UID)
-		return folderFor(v), nil
-	}
-	if err != nil {
-		return 0, fmt.Errorf("intake: decide uid %d: %w", sm.UID, err)
-	}
-	if p.Decided != nil {
-		p.Decided(d, time.Since(start))
-	}
-	p.Log.Info("message decided", "uid", sm.UID, "message_id", sm.MessageID, "verdict", d.Decision.Verdict,
-		"reason", d.Decision.Reason, "items", len(d.Decision.Items))
-	return folderFor(d.Decision.Verdict), nil
 }
 
 func folderFor(v domain.Verdict) Folder {

@@ -160,10 +160,12 @@ type tee struct {
 	rec *recorder
 }
 
-func (t tee) Handle(ctx context.Context, m intake.Message) (intake.Folder, error) {
-	f, err := t.h.Handle(ctx, m)
-	if err == nil {
-		t.rec.Handle(ctx, m)
+func (t tee) HandleBatch(ctx context.Context, batch []intake.Message) []intake.Result {
+	out := t.h.HandleBatch(ctx, batch)
+	for i, r := range out {
+		if r.Err == nil {
+			t.rec.Handle(ctx, batch[i])
+		}
 	}
-	return f, err
+	return out
 }

@@ -40,8 +40,6 @@ type Config struct {
 	MaxMessageBytes int64
 	// BatchSize is the number of messages fetched per command.
 	BatchSize int
-	// Parallel is how many messages of a batch are decided at once.
-	Parallel int
 	// Timeout is how long the server may stay silent while an answer is
 	// due: the greeting, TLS set-up, a command's reply, the next bytes of a
 	// FETCH (deadline.go). Not applied while IDLE waits for mail.
@@ -80,15 +78,6 @@ const (
 	Processed Folder = iota
 	Rejected
 )
-
-// Handler decides one message exactly once and says where it goes. It must
-// be idempotent: a message decided before a crash comes again after it, and
-// must get the same folder without a second decision. A DeferError (such as
-// a DNS failure during sender authentication) sets the message aside for a
-// later try; any other error leaves it in the mailbox and ends the session.
-type Handler interface {
-	Handle(ctx context.Context, m Message) (Folder, error)
-}
 
 // Watcher watches one mailbox.
 type Watcher struct {
@@ -130,9 +119,6 @@ func New(cfg Config, h Handler, cp Checkpoints, log *slog.Logger) *Watcher {
 	}
 	if cfg.BatchSize <= 0 {
 		cfg.BatchSize = 100
-	}
-	if cfg.Parallel <= 0 {
-		cfg.Parallel = 4
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = time.Minute

@@ -38,6 +38,11 @@ func (r *recorder) Handle(_ context.Context, m intake.Message) (intake.Folder, e
 	return intake.Processed, nil
 }
 
+// HandleBatch implements intake.Handler.
+func (r *recorder) HandleBatch(ctx context.Context, batch []intake.Message) []intake.Result {
+	return intake.OneByOne(r.Handle).HandleBatch(ctx, batch)
+}
+
 func (r *recorder) count() int { r.mu.Lock(); defer r.mu.Unlock(); return len(r.seen) }
 
 // await waits for n more messages or fails the test.

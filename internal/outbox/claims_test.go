@@ -77,9 +77,11 @@ func TestSlowBatchKeepsItsClaims(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, s *store.Store) {
 		f := newFixture(t, s)
 		f.realTime()
-		sink := slowSink(t, 50*time.Millisecond)
-		subjects := f.queueReplies(t, 12) // about 600 ms of sending
-		ttl := func(c *outbox.Config) { c.ClaimTTL = 150 * time.Millisecond }
+		// Lifetimes long enough that a loaded machine (CI runs packages in
+		// parallel) still renews in time, and a batch of several of them.
+		sink := slowSink(t, 150*time.Millisecond)
+		subjects := f.queueReplies(t, 12) // about 1.8 s of sending
+		ttl := func(c *outbox.Config) { c.ClaimTTL = 400 * time.Millisecond }
 		a, b := f.worker(t, s, sink, ttl), f.worker(t, s, sink, ttl)
 		first := make(chan int, 1)
 		go func() { n, _ := a.DeliverOnce(ctx); first <- n }()

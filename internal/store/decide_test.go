@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"database/sql"
 	"errors"
 	"fmt"
 	"reflect"
@@ -416,67 +415,63 @@ func TestDecideContactOfTwoOrgsIsAmbiguous(t *testing.T) {
 	})
 }
 
-// TestDecideRollsBackWhenInterrupted cancels the context from inside the
-// store's clock, so Decide fails at each point where it reads the time: the
-// later cut points come after it has already unlocked a user and written
-// its audit entry in the transaction. Each failure must leave no trace, and
-// the message must still be decidable afterwards.
+// TestDecideRollsBackWhenInterrupted: a decision interrupted at any point
+// leaves no trace, and the message is still decidable afterwards: with its
+// context cancelled before it starts, with the renderer failing after every
+// row of the batch (decision, items, unlocks, audit entries, signatures) is
+// written, and with mail that cannot be queued (no recipient) at the very
+// end.
 func TestDecideRollsBackWhenInterrupted(t *testing.T) {
 	storetest.Run(t, func(t *testing.T, s *store.Store) {
-		base := withClock(s).Now()
+		withClock(s)
 		mustOrg(t, s, "acme", nil)
 		mustContact(t, s, "acme", contactAddr)
-		mustFailedLock(t, s, "acme", "a", base)
-		mustFailedLock(t, s, "acme", "b", base)
+		mustFailedLock(t, s, "acme", "a", s.Now())
+		mustFailedLock(t, s, "acme", "b", s.Now())
 		before := auditCount(t, s)
 		m := message("support", "<k1@acme.example>")
+		m.SignatureKeys = []string{"sig-k1"}
 		f := verified(contactAddr, "a", "b")
-
-		failures := 0
-		for cut := 1; ; cut++ {
-			if cut > 50 {
-				t.Fatal("Decide still fails after 50 cut points")
-			}
-			cctx, cancel := context.WithCancel(ctx)
-			calls := 0
-			s.Now = func() time.Time {
-				calls++
-				if calls == cut {
-					cancel()
-				}
-				return base
-			}
-			d, err := s.Decide(cctx, m, f, nil)
-			cancel()
-			s.Now = func() time.Time { return base }
-			if err == nil {
-				if calls >= cut {
-					t.Fatalf("cut %d: Decide succeeded with a cancelled context: %+v", cut, d)
-				}
-				for _, it := range d.Decision.Items {
-					if it.State != domain.ItemApplied {
-						t.Errorf("after the cut points: item %+v, want applied", it)
-					}
-				}
-				break
-			}
-			failures++
-			if !errors.Is(err, context.Canceled) && !errors.Is(err, sql.ErrTxDone) {
-				t.Errorf("cut %d: Decide error = %v, want context.Canceled", cut, err)
-			}
-			if errors.Is(err, store.ErrDuplicate) {
-				t.Fatalf("cut %d: a failed decision was recorded: %v", cut, err)
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		errRender := errors.New("renderer broke")
+		for name, try := range map[string]func() error{
+			"cancelled context": func() error { _, err := s.Decide(cancelled, m, f, nil); return err },
+			"renderer fails after the writes": func() error {
+				_, err := s.Decide(ctx, m, f, func(store.DecisionMail) ([]domain.Mail, error) { return nil, errRender })
+				return err
+			},
+			"mail without a recipient": func() error {
+				_, err := s.Decide(ctx, m, f, func(store.DecisionMail) ([]domain.Mail, error) {
+					return []domain.Mail{{Kind: domain.MailReply, Subject: "x", MessageID: "x@y"}}, nil
+				})
+				return err
+			},
+		} {
+			err := try()
+			if err == nil || errors.Is(err, store.ErrDuplicate) {
+				t.Fatalf("%s: Decide error = %v, want the failure", name, err)
 			}
 			wantLocked(t, s, "acme", "a", domain.LockFailedLogins)
 			wantLocked(t, s, "acme", "b", domain.LockFailedLogins)
 			if got := auditCount(t, s); got != before {
-				t.Fatalf("cut %d: audit entries = %d, want %d", cut, got, before)
+				t.Fatalf("%s: audit entries = %d, want %d", name, got, before)
+			}
+			if n, _ := s.CountDecisions(ctx, "support"); n != 0 {
+				t.Fatalf("%s: %d decisions recorded", name, n)
+			}
+			if v, err := s.ReplayedVerdict(ctx, m.SignatureKeys); !errors.Is(err, domain.ErrNotFound) {
+				t.Fatalf("%s: signature recorded (%q, %v)", name, v, err)
 			}
 		}
-		// Reading the time, unlocking a, auditing it, unlocking b: at
-		// least three cut points, two of them after a write.
-		if failures < 3 {
-			t.Errorf("only %d cut points exercised, want at least 3", failures)
+		d, err := s.Decide(ctx, m, f, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range d.Decision.Items {
+			if it.State != domain.ItemApplied {
+				t.Errorf("after the failures: item %+v, want applied", it)
+			}
 		}
 		wantUnlocked(t, s, "acme", "a")
 		wantUnlocked(t, s, "acme", "b")

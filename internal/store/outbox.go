@@ -26,38 +26,60 @@ type OutboxMail struct {
 	LastError string
 }
 
-const insertMail = `INSERT INTO outbox (decision_id, kind, to_addr, subject, message_id, in_reply_to, refs,
-	text_body, html_body, status, next_attempt_at, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?)`
+// outboxInsertColumns are the columns queueMails writes.
+var outboxInsertColumns = []string{"decision_id", "kind", "to_addr", "subject", "message_id", "in_reply_to", "refs",
+	"text_body", "html_body", "status", "next_attempt_at", "created_at"}
 
-// queueMail writes m inside tx, one row per recipient: a notification goes
-// to every admin operator of its org, or to every staff operator. A
-// notification with nobody to tell writes nothing.
+// queueMail writes m inside tx (queueMails of one).
 func (s *Store) queueMail(ctx context.Context, tx *sqlx.Tx, m domain.Mail) error {
-	recipients := []string{m.To}
-	switch m.Kind {
-	case domain.MailNotifyAdmins, domain.MailNotifyStaff:
-		q, args := `SELECT email FROM operators WHERE role = 'staff' ORDER BY email`, []any{}
-		if m.Kind == domain.MailNotifyAdmins {
-			q, args = `SELECT email FROM operators WHERE role = 'admin' AND org_id = ? ORDER BY email`, []any{m.OrgID}
+	return s.queueMails(ctx, tx, []domain.Mail{m})
+}
+
+// queueMails writes the mails inside tx, one row per recipient, with
+// multi-row statements: a notification goes to every admin operator of its
+// org, or to every staff operator (each list read once). A notification
+// with nobody to tell writes nothing.
+func (s *Store) queueMails(ctx context.Context, tx *sqlx.Tx, mails []domain.Mail) error {
+	var staff []string
+	staffRead := false
+	admins := map[int64][]string{}
+	now := s.now()
+	var rows [][]any
+	for _, m := range mails {
+		recipients := []string{m.To}
+		switch m.Kind {
+		case domain.MailNotifyStaff:
+			if !staffRead {
+				if err := sqlx.SelectContext(ctx, tx, &staff, `SELECT email FROM operators WHERE role = 'staff' ORDER BY email`); err != nil {
+					return fmt.Errorf("store: notification recipients: %w", err)
+				}
+				staffRead = true
+			}
+			recipients = staff
+		case domain.MailNotifyAdmins:
+			list, ok := admins[m.OrgID]
+			if !ok {
+				if err := sqlx.SelectContext(ctx, tx, &list, tx.Rebind(`SELECT email FROM operators WHERE role = 'admin' AND org_id = ? ORDER BY email`), m.OrgID); err != nil {
+					return fmt.Errorf("store: notification recipients: %w", err)
+				}
+				admins[m.OrgID] = list
+			}
+			recipients = list
 		}
-		recipients = nil
-		if err := sqlx.SelectContext(ctx, tx, &recipients, tx.Rebind(q), args...); err != nil {
-			return fmt.Errorf("store: notification recipients: %w", err)
+		for i, to := range recipients {
+			if to == "" {
+				return fmt.Errorf("store: mail %q has no recipient", m.Subject)
+			}
+			id := m.MessageID
+			if i > 0 { // one Message-ID per delivered copy
+				id = fmt.Sprintf("%d.%s", i, m.MessageID)
+			}
+			rows = append(rows, []any{nullID(m.DecisionID), string(m.Kind), to, text(m.Subject), id, text(m.InReplyTo),
+				text(strings.Join(m.References, " ")), text(m.Text), text(m.HTML), MailPending, now, now})
 		}
 	}
-	now := s.now()
-	for i, to := range recipients {
-		if to == "" {
-			return fmt.Errorf("store: mail %q has no recipient", m.Subject)
-		}
-		id := m.MessageID
-		if i > 0 { // one Message-ID per delivered copy
-			id = fmt.Sprintf("%d.%s", i, m.MessageID)
-		}
-		if _, err := tx.ExecContext(ctx, tx.Rebind(insertMail), nullID(m.DecisionID), string(m.Kind), to, text(m.Subject), id,
-			text(m.InReplyTo), text(strings.Join(m.References, " ")), text(m.Text), text(m.HTML), now, now); err != nil {
-			return fmt.Errorf("store: queue mail: %w", mapErr(err))
-		}
+	if err := insertRows(ctx, tx, "outbox", outboxInsertColumns, rows, "", nil); err != nil {
+		return fmt.Errorf("store: queue mail: %w", mapErr(err))
 	}
 	return nil
 }

@@ -16,9 +16,15 @@ CREATE TABLE sender_notices (
 );
 CREATE INDEX sender_notices_pending ON sender_notices (pending_since) WHERE pending_since IS NOT NULL;
 
-CREATE INDEX decisions_sender ON decisions (sender, decided_at);
+-- The hourly counts read only the rows they count, and at most the limit
+-- of them (a flood of ten thousand must not cost ten thousand per message).
+CREATE INDEX decisions_unverified ON decisions (sender, decided_at) WHERE NOT authenticated;
+CREATE INDEX decisions_not_authorised ON decisions (sender, decided_at) WHERE authenticated AND verdict = 'rejected';
+CREATE INDEX request_items_applied ON request_items (org_id, decided_by, decided_at) WHERE state = 'applied';
 
 -- +goose Down
-DROP INDEX decisions_sender;
+DROP INDEX request_items_applied;
+DROP INDEX decisions_not_authorised;
+DROP INDEX decisions_unverified;
 DROP TABLE sender_notices;
 ALTER TABLE orgs DROP COLUMN max_unverified_per_hour;
