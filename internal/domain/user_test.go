@@ -24,7 +24,9 @@ func TestRecordLogin(t *testing.T) {
 	if u.FailedLogins != 3 {
 		t.Errorf("attempts while locked counted: %d", u.FailedLogins)
 	}
-	u.Unlock()
+	if _, err := u.Unlock(at(6)); err != nil {
+		t.Fatal(err)
+	}
 	if u.Status(at(6)) != StatusActive || u.FailedLogins != 0 {
 		t.Errorf("after unlock: status %s, failures %d", u.Status(at(6)), u.FailedLogins)
 	}
@@ -79,7 +81,9 @@ func TestTemporaryLockLiftsItself(t *testing.T) {
 
 func TestAdminLockIsPermanent(t *testing.T) {
 	u := &User{}
-	u.LockByAdmin("operator:ann@acme.example", "left the company", testNow)
+	if err := u.LockByAdmin("operator:ann@acme.example", "left the company", testNow); err != nil {
+		t.Fatal(err)
+	}
 	if !u.LockedAt(testNow.Add(1000*time.Hour)) || u.Lock.Reason != LockAdmin {
 		t.Errorf("admin lock = %+v", u.Lock)
 	}

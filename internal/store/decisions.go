@@ -169,7 +169,9 @@ func (s *Store) applyItems(ctx context.Context, tx *sqlx.Tx, accounts []domain.A
 			if !ok || a.Org.ID != it.OrgID {
 				continue
 			}
-			u.Unlock()
+			if _, err := u.Unlock(now); err != nil {
+				return err
+			}
 			if err := s.saveUser(ctx, tx, u); err != nil {
 				return err
 			}
