@@ -75,6 +75,10 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 	defer cancel()
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
+		if driver == SQLite {
+			// A path is no secret, and says where to look.
+			return nil, fmt.Errorf("store: open SQLite database %s: %w", dsn, err)
+		}
 		return nil, fmt.Errorf("store: connect to %s: %w", driver, err)
 	}
 	return s, nil
