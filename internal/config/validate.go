@@ -90,11 +90,20 @@ func (c *Config) validateDatabase(ps *Problems) {
 	}
 }
 
-// sqliteDir is the folder an SQLite DSN (a path or a file: URI) puts its
-// file in; "" for an in-memory database.
+// sqliteDir is the folder an SQLite DSN (a path, or a file: URI with a
+// query) puts its file in; "" for an in-memory database.
 func sqliteDir(dsn string) string {
-	path, _, _ := strings.Cut(strings.TrimPrefix(dsn, "file:"), "?")
-	if path == "" || path == ":memory:" || strings.Contains(dsn, "mode=memory") {
+	path := dsn
+	if rest, ok := strings.CutPrefix(dsn, "file:"); ok {
+		path, _, _ = strings.Cut(rest, "?")
+		if p, err := url.PathUnescape(path); err == nil {
+			path = p
+		}
+		if strings.Contains(dsn, "mode=memory") {
+			return ""
+		}
+	}
+	if path == "" || path == ":memory:" {
 		return ""
 	}
 	return filepath.Dir(path)

@@ -16,13 +16,13 @@ import (
 // when it is not ASCII, while the envelope sender stays the bare address.
 func TestFromCarriesTheName(t *testing.T) {
 	for _, tc := range []struct {
-		from, wire, name string
+		test, from, wire, name string
 	}{
-		{"Support Desk <" + fromAddr + ">", `From: "Support Desk" <` + fromAddr + `>`, "Support Desk"},
-		{"Büro Zürich <" + fromAddr + ">", "From: =?utf-8?q?B=C3=BCro_Z=C3=BCrich?= <" + fromAddr + ">", "Büro Zürich"},
-		{fromAddr, "From: <" + fromAddr + ">", ""},
+		{"ASCII name", "Support Desk <" + fromAddr + ">", `From: "Support Desk" <` + fromAddr + `>`, "Support Desk"},
+		{"UTF-8 name", "Büro Zürich <" + fromAddr + ">", "From: =?utf-8?q?B=C3=BCro_Z=C3=BCrich?= <" + fromAddr + ">", "Büro Zürich"},
+		{"bare address", fromAddr, "From: <" + fromAddr + ">", ""},
 	} {
-		t.Run(tc.name, func(t *testing.T) {
+		t.Run(tc.test, func(t *testing.T) {
 			storetest.Run(t, func(t *testing.T, s *store.Store) {
 				f := newFixture(t, s)
 				sink := mailtest.StartSMTP(t)
