@@ -150,8 +150,8 @@ func (s *Store) UpdateOrg(ctx context.Context, o domain.Org, actor, source strin
 // ChangeOrg loads the organisation under a row lock, lets change modify its
 // name and policy, checks the result (domain.Org.Normalize) and saves it
 // with an audit entry, all in one transaction, so that concurrent partial
-// updates never lose each other's fields. It returns the saved organisation; change's error, or an
-// invalid result, writes nothing.
+// updates never lose each other's fields. It returns the saved
+// organisation; change's error, or an invalid result, writes nothing.
 func (s *Store) ChangeOrg(ctx context.Context, slug string, change func(*domain.Org) error, actor, source string) (domain.Org, error) {
 	var out domain.Org
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
