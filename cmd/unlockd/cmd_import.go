@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/unlockd/unlockd/internal/csvimport"
@@ -34,31 +35,32 @@ func cmdImport(ctx context.Context, s streams, args []string) error {
 	if *contactsPath == "" && *usersPath == "" {
 		return usagef("give --contacts, --users or both")
 	}
-	if err := domain.ValidateSlug(*org); err != nil {
-		return usagef("--org: %v", err)
+	if err := orgFlag(*org); err != nil {
+		return err
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
 		return err
 	}
-	// Parse and check every row before opening the database.
+	// Parse and check every row of both files before opening the database,
+	// and report every bad row of both at once.
 	var contacts csvimport.Contacts
 	var users csvimport.Users
+	var bad []error
 	if *contactsPath != "" {
-		if err := parseFile(*contactsPath, func(f *os.File) (err error) {
+		bad = append(bad, parseFile(*contactsPath, func(f *os.File) (err error) {
 			contacts, err = csvimport.ParseContacts(f, filepath.Base(*contactsPath))
 			return err
-		}); err != nil {
-			return err
-		}
+		}))
 	}
 	if *usersPath != "" {
-		if err := parseFile(*usersPath, func(f *os.File) (err error) {
+		bad = append(bad, parseFile(*usersPath, func(f *os.File) (err error) {
 			users, err = csvimport.ParseUsers(f, filepath.Base(*usersPath), "cli", time.Now())
 			return err
-		}); err != nil {
-			return err
-		}
+		}))
+	}
+	if err := errors.Join(bad...); err != nil {
+		return fmt.Errorf("%w\nnothing was imported", err)
 	}
 	st, err := openStore(ctx, cfg)
 	if err != nil {
@@ -67,12 +69,17 @@ func cmdImport(ctx context.Context, s streams, args []string) error {
 	defer st.Close()
 	st.Timeout = importTimeout
 	res, err := st.Import(ctx, *org, contacts.Contacts, users.Users, "cli", "cli")
-	var conflict *store.ImportConflict
-	if errors.As(err, &conflict) {
-		if conflict.Contact != "" {
-			return fmt.Errorf("%s line %d: %v; nothing was imported", filepath.Base(*contactsPath), contacts.Lines[conflict.Contact], conflict)
+	var conflicts *store.ImportConflicts
+	if errors.As(err, &conflicts) {
+		var b strings.Builder
+		for _, c := range conflicts.Conflicts {
+			if c.Contact != "" {
+				fmt.Fprintf(&b, "%s line %d: %v\n", filepath.Base(*contactsPath), contacts.Lines[c.Contact], c)
+			} else {
+				fmt.Fprintf(&b, "%s line %d: %v in org %s\n", filepath.Base(*usersPath), users.Lines[c.Username], c, *org)
+			}
 		}
-		return fmt.Errorf("%s line %d: %v in org %s; nothing was imported", filepath.Base(*usersPath), users.Lines[conflict.Username], conflict, *org)
+		return fmt.Errorf("%snothing was imported", b.String())
 	}
 	if err != nil {
 		return fmt.Errorf("%w; nothing was imported", err)

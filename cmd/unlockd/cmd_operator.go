@@ -42,14 +42,21 @@ func cmdOperator(ctx context.Context, s streams, args []string) error {
 	if err := required(fs, "config", "role", "email"); err != nil {
 		return err
 	}
-	role, err := domain.ParseRole(*roleFlag)
-	if err != nil || role == domain.RoleService {
-		return usagef("--role must be staff or admin")
+	role, err := domain.ParseOperatorRole(*roleFlag)
+	if err != nil {
+		return flagError("role", err)
 	}
-	if err := roleOrgFlags(role, *org); err != nil {
+	if err := orgFlag(*org); err != nil {
 		return err
 	}
-	pw, err := readPassword(s, *email)
+	if err := role.CheckOrg(*org); err != nil {
+		return flagError("org", err)
+	}
+	addr, err := address.Check("email", *email)
+	if err != nil {
+		return flagError("email", err)
+	}
+	pw, err := readPassword(s, addr)
 	if err != nil {
 		return err
 	}
@@ -58,9 +65,9 @@ func cmdOperator(ctx context.Context, s streams, args []string) error {
 		return err
 	}
 	return withStore(ctx, *cfgPath, func(st *store.Store) error {
-		op, err := st.AddOperator(ctx, store.Operator{Email: *email, Role: role, OrgSlug: *org}, hash, "cli", "cli")
+		op, err := st.AddOperator(ctx, store.Operator{Email: addr, Role: role, OrgSlug: *org}, hash, "cli", "cli")
 		if err != nil {
-			return err
+			return unknownOrg(err)
 		}
 		fmt.Fprintf(s.stderr, "operator %s added with role %s\n", op.Email, op.Role)
 		return nil
@@ -80,8 +87,8 @@ func operatorResetTOTP(ctx context.Context, s streams, args []string) error {
 	if err := required(fs, "config", "email"); err != nil {
 		return err
 	}
-	if _, err := address.Normalize(*email); err != nil {
-		return usagef("--email %q is not a valid address", *email)
+	if _, err := address.Check("email", *email); err != nil {
+		return flagError("email", err)
 	}
 	return withStore(ctx, *cfgPath, func(st *store.Store) error {
 		op, err := st.ResetTOTP(ctx, *email, "cli", "cli")

@@ -29,28 +29,23 @@ func cmdToken(ctx context.Context, s streams, args []string) error {
 	}
 	role, err := domain.ParseRole(*roleFlag)
 	if err != nil {
-		return usagef("--role: %v", err)
+		return flagError("role", err)
 	}
-	if err := roleOrgFlags(role, *org); err != nil {
+	if err := orgFlag(*org); err != nil {
 		return err
+	}
+	if err := role.CheckOrg(*org); err != nil {
+		return flagError("org", err)
+	}
+	if _, err := domain.RequireName("name", *name); err != nil {
+		return flagError("name", err)
 	}
 	return withStore(ctx, *cfgPath, func(st *store.Store) error {
 		tok, hash := password.NewToken()
 		if _, err := st.CreateToken(ctx, store.Token{Name: *name, Role: role, OrgSlug: *org}, hash, "cli", "cli"); err != nil {
-			return err
+			return unknownOrg(err)
 		}
 		fmt.Fprintln(s.stdout, tok)
 		return nil
 	})
-}
-
-// roleOrgFlags checks --org against --role before anything is opened.
-func roleOrgFlags(role domain.Role, org string) error {
-	if role.NeedsOrg() && org == "" {
-		return usagef("--org is required for role %s", role)
-	}
-	if !role.NeedsOrg() && org != "" {
-		return usagef("--org must not be given for role %s", role)
-	}
-	return nil
 }

@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"syscall"
+
+	"github.com/unlockd/unlockd/internal/domain"
 )
 
 func main() {
@@ -38,6 +40,39 @@ type usageError struct{ msg string }
 func (e *usageError) Error() string { return e.msg }
 
 func usagef(format string, args ...any) error { return &usageError{fmt.Sprintf(format, args...)} }
+
+// flagError turns err, a domain error about the value given to --flag,
+// into a usage error naming the flag. The domain's messages name their
+// field first ("org is required for role admin"), so a message that starts
+// with the flag's name reads as "--org is required for role admin"; any
+// other is prefixed "--org: ".
+func flagError(flag string, err error) error {
+	msg := domain.ErrorMessage(err)
+	if strings.HasPrefix(msg, flag+" ") {
+		return &usageError{"--" + msg}
+	}
+	return &usageError{"--" + flag + ": " + msg}
+}
+
+// orgFlag checks the value of --org, when one is given, as a slug.
+func orgFlag(slug string) error {
+	if slug == "" {
+		return nil
+	}
+	if err := domain.ValidateSlug(slug); err != nil {
+		return flagError("org", err)
+	}
+	return nil
+}
+
+// unknownOrg turns a store's "org not found" into a usage error naming
+// --org, the flag that named it; other errors pass.
+func unknownOrg(err error) error {
+	if errors.Is(err, domain.ErrNotFound) {
+		return flagError("org", err)
+	}
+	return err
+}
 
 // streams are a command's standard input and output.
 type streams struct {

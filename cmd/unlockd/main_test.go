@@ -146,7 +146,10 @@ func TestTokenCreate(t *testing.T) {
 		}
 		runCLI(t, "", "token", "create", "--config", cfg, "--role", "admin", "--name", "x").want(t, exitUsage, "--org is required")
 		runCLI(t, "", "token", "create", "--config", cfg, "--role", "root", "--name", "x").want(t, exitUsage, "--role")
-		runCLI(t, "", "token", "create", "--config", cfg, "--role", "service", "--org", "nope", "--name", "x").want(t, exitFailure, `org "nope" not found`)
+		runCLI(t, "", "token", "create", "--config", cfg, "--role", "service", "--org", "nope", "--name", "x").want(t, exitUsage, `--org "nope" not found`)
+		runCLI(t, "", "token", "create", "--config", cfg, "--role", "service", "--org", "No Such", "--name", "x").want(t, exitUsage, `--org slug "No Such"`)
+		runCLI(t, "", "token", "create", "--config", cfg, "--role", "staff", "--org", "acme", "--name", "x").want(t, exitUsage, "--org must not be given for role staff")
+		runCLI(t, "", "token", "create", "--config", cfg, "--role", "staff", "--name", strings.Repeat("n", 201)).want(t, exitUsage, "--name is longer than 200 bytes")
 	})
 }
 
@@ -173,6 +176,9 @@ func TestOperatorAdd(t *testing.T) {
 		runCLI(t, "a long enough password\n", args...).want(t, exitOK, "ann@support.example")
 		runCLI(t, "a long enough password\n", args...).want(t, exitFailure, "already exists")
 		runCLI(t, "a long enough password\n", "operator", "add", "--config", cfg, "--role", "admin", "--email", "b@x.example").want(t, exitUsage, "--org")
+		runCLI(t, "a long enough password\n", "operator", "add", "--config", cfg, "--role", "admin", "--org", "nope", "--email", "b@x.example").want(t, exitUsage, `--org "nope" not found`)
+		runCLI(t, "a long enough password\n", "operator", "add", "--config", cfg, "--role", "staff", "--email", "notanemail").want(t, exitUsage, `--email "notanemail" is not a valid email address`)
+		runCLI(t, "a long enough password\n", "operator", "add", "--config", cfg, "--role", "service", "--email", "b@x.example").want(t, exitUsage, `--role "service" must be staff or admin`)
 	})
 }
 

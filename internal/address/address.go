@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"golang.org/x/net/idna"
+
+	"github.com/unlockd/unlockd/internal/domain"
 )
 
 var profile = idna.Lookup
@@ -59,4 +61,20 @@ func asciiLower(s string) string {
 // Domain returns the domain of a normalised address.
 func Domain(addr string) string {
 	return addr[strings.LastIndexByte(addr, '@')+1:]
+}
+
+// Check normalises s, with the spaces around it trimmed, as the address in
+// field, for every way an address comes in (API, web UI, CSV import,
+// command line). Its error is a domain.CodeInvalid error whose message
+// names field: `email "x" is not a valid email address`, or
+// `email is longer than 254 bytes` (domain.CheckEmail).
+func Check(field, s string) (string, error) {
+	addr, err := Normalize(strings.TrimSpace(s))
+	if err != nil {
+		return "", domain.Errorf(domain.CodeInvalid, "%s %s", field, strings.TrimPrefix(err.Error(), "address: "))
+	}
+	if err := domain.CheckEmail(field, addr); err != nil {
+		return "", err
+	}
+	return addr, nil
 }

@@ -1,6 +1,11 @@
 package address
 
-import "testing"
+import (
+	"strings"
+	"testing"
+
+	"github.com/unlockd/unlockd/internal/domain"
+)
 
 func TestNormalize(t *testing.T) {
 	tests := []struct{ in, want string }{
@@ -31,5 +36,27 @@ func TestNormalize(t *testing.T) {
 func TestDomain(t *testing.T) {
 	if got := Domain("it@mail.acme.example"); got != "mail.acme.example" {
 		t.Errorf("Domain = %q", got)
+	}
+}
+
+func TestCheck(t *testing.T) {
+	for _, tt := range []struct {
+		in, want, err string
+	}{
+		{"IT@Acme.Example", "it@acme.example", ""},
+		{"  it@acme.example ", "it@acme.example", ""},
+		{"ops@bücher.example", "ops@xn--bcher-kva.example", ""},
+		{"not-an-address", "", `email "not-an-address" is not a valid email address`},
+		{"Ann <ann@acme.example>", "", "must be a bare address"},
+		{"ann@localhost", "", "has no top-level domain"},
+		{strings.Repeat("a", 250) + "@acme.example", "", "email is longer than 254 bytes"},
+	} {
+		got, err := Check("email", tt.in)
+		switch {
+		case tt.err == "" && (err != nil || got != tt.want):
+			t.Errorf("Check(%q) = %q, %v; want %q", tt.in, got, err, tt.want)
+		case tt.err != "" && (domain.ErrorCode(err) != domain.CodeInvalid || !strings.Contains(domain.ErrorMessage(err), tt.err)):
+			t.Errorf("Check(%q) = %q, %v; want an invalid error with %q", tt.in, got, err, tt.err)
+		}
 	}
 }

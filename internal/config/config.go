@@ -1,6 +1,11 @@
 package config
 
-import "time"
+import (
+	"fmt"
+	"net/mail"
+	"strings"
+	"time"
+)
 
 // Accepted values of the enumerated keys.
 const (
@@ -124,7 +129,7 @@ type SMTP struct {
 	Username     string   `yaml:"username"` // empty disables AUTH
 	Password     string   `yaml:"password"`
 	PasswordFile string   `yaml:"password_file"` // read into Password by Load
-	From         string   `yaml:"from"`          // bare envelope and header sender address
+	From         string   `yaml:"from"`          // RFC 5322 mailbox: "Support <support@example.com>" or a bare address
 	MaxAttempts  int      `yaml:"max_attempts"`  // deliveries before a message is dead-lettered
 	Timeout      Duration `yaml:"timeout"`       // bounds connecting and each mail transaction
 }
@@ -234,4 +239,21 @@ func (m *Mailbox) setDefaults() {
 	m.IMAP.IDLE = true
 	m.IMAP.PollInterval = Duration(DefaultPollInterval)
 	m.IMAP.Timeout = Duration(DefaultIMAPTimeout)
+}
+
+// FromAddress parses From, an RFC 5322 mailbox: a bare address
+// (support@example.com) or one with a display name (Support
+// <support@example.com>, "Support, Acme" <support@example.com>), UTF-8
+// allowed. The address is the envelope sender of every mail; the name, when
+// set, appears in the From field of replies and notifications,
+// RFC 2047-encoded where it is not ASCII.
+func (s SMTP) FromAddress() (*mail.Address, error) {
+	a, err := mail.ParseAddress(s.From)
+	if err != nil {
+		return nil, fmt.Errorf("config: smtp.from %q: %w", s.From, err)
+	}
+	if at := strings.LastIndexByte(a.Address, '@'); at <= 0 || at == len(a.Address)-1 {
+		return nil, fmt.Errorf("config: smtp.from %q has no domain", s.From)
+	}
+	return a, nil
 }

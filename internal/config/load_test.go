@@ -137,7 +137,7 @@ mailboxes:
       poll_interval: soon
 smtp:
   address: smtp.example.com:587
-  from: Support <support@example.com>
+  from: Support support@example.com
 `,
 			want: []string{
 				`mailboxes[0].imap.usename: unknown key (line 8); did you mean "username"?`,
@@ -145,7 +145,7 @@ smtp:
 				`mailboxes[0].imap.poll_interval: invalid duration "soon": expected a number (use e.g. 30s, 1h30m or 7d) (line 10)`,
 				`database.driver: invalid value "mysql": must be sqlite or postgres (line 2)`,
 				`mailboxes[0].imap.username: required (line 5)`,
-				`smtp.from: "Support <support@example.com>" is not a bare email address (write e.g. support@example.com, without a name or <>) (line 13)`,
+				`smtp.from: "Support support@example.com" is not an RFC 5322 mailbox (write e.g. Support <support@example.com> or support@example.com) (line 13)`,
 			},
 		},
 	}

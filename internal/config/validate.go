@@ -2,9 +2,9 @@ package config
 
 import (
 	"fmt"
-	"net/mail"
 	"net/url"
 	"os"
+	"path/filepath"
 	"strings"
 )
 
@@ -81,7 +81,32 @@ func (c *Config) validateDatabase(ps *Problems) {
 		}
 	case db.Driver == DriverPostgres && db.DSN != "" && !strings.Contains(db.DSN, "="):
 		ps.add("database.dsn", "expected a postgres:// URL or key=value settings")
+	case db.Driver == DriverSQLite:
+		if dir := sqliteDir(db.DSN); dir != "" {
+			if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+				ps.add("database.dsn", "the folder %s of the SQLite file %s does not exist; create it first", dir, db.DSN)
+			}
+		}
 	}
+}
+
+// sqliteDir is the folder an SQLite DSN (a path, or a file: URI with a
+// query) puts its file in; "" for an in-memory database.
+func sqliteDir(dsn string) string {
+	path := dsn
+	if rest, ok := strings.CutPrefix(dsn, "file:"); ok {
+		path, _, _ = strings.Cut(rest, "?")
+		if p, err := url.PathUnescape(path); err == nil {
+			path = p
+		}
+		if strings.Contains(dsn, "mode=memory") {
+			return ""
+		}
+	}
+	if path == "" || path == ":memory:" {
+		return ""
+	}
+	return filepath.Dir(path)
 }
 
 func validateIMAP(ps *Problems, path string, m *IMAP) {
@@ -127,8 +152,8 @@ func (c *Config) validateSMTP(ps *Problems) {
 		tlsMode(ps, "smtp.tls", s.TLS, host, ok)
 		if s.From == "" {
 			ps.add("smtp.from", "required when smtp.address is set")
-		} else if a, err := mail.ParseAddress(s.From); err != nil || a.Name != "" || a.Address != s.From {
-			ps.add("smtp.from", "%q is not a bare email address (write e.g. support@example.com, without a name or <>)", s.From)
+		} else if _, err := s.FromAddress(); err != nil {
+			ps.add("smtp.from", "%q is not an RFC 5322 mailbox (write e.g. Support <support@example.com> or support@example.com)", s.From)
 		}
 	}
 	caFile(ps, "smtp.ca_file", s.CAFile)

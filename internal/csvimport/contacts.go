@@ -3,7 +3,6 @@ package csvimport
 import (
 	"io"
 	"strings"
-	"unicode"
 
 	"github.com/unlockd/unlockd/internal/address"
 	"github.com/unlockd/unlockd/internal/domain"
@@ -47,10 +46,13 @@ func parseContacts(r io.Reader, file string, lim limits) (Contacts, error) {
 	// After the first bad row nothing is returned: later rows are checked, not kept.
 	for rec, line, ok := t.next(); ok; rec, line, ok = t.next() {
 		c := domain.Contact{
-			Email: checkEmail(errs, line, rec[cEmail], true),
-			Name:  strings.TrimSpace(field(rec, cName)),
+			Email: checkEmail(errs, line, rec[cEmail]),
+			Name:  checkName(errs, line, colName, field(rec, cName)),
 		}
-		checkText(errs, line, colName, c.Name)
+		if strings.TrimSpace(rec[cEmail]) == "" {
+			// A contact needs an address: the rule's own words.
+			errs.addf(line, "%s", domain.ErrorMessage(c.Normalize()))
+		}
 		if c.Email != "" {
 			if prev, dup := out.Lines[c.Email]; dup {
 				errs.addf(line, "email %s is also on line %d", c.Email, prev)
@@ -69,28 +71,26 @@ func parseContacts(r io.Reader, file string, lim limits) (Contacts, error) {
 }
 
 // checkEmail returns s normalised, or records why it cannot be and returns
-// "". An empty s is fine unless required.
-func checkEmail(errs *collector, line int, s string, required bool) string {
-	s = strings.TrimSpace(s)
-	if s == "" {
-		if required {
-			errs.addf(line, "email is empty")
-		}
+// "". An empty s gives "". The rule and its words are address.Check's, as
+// for the API and the UI.
+func checkEmail(errs *collector, line int, s string) string {
+	if strings.TrimSpace(s) == "" {
 		return ""
 	}
-	addr, err := address.Normalize(s)
+	addr, err := address.Check(colEmail, s)
 	if err != nil {
-		// address errors read `address: "x" is not ...`.
-		errs.addf(line, "email %s", strings.TrimPrefix(err.Error(), "address: "))
+		errs.addf(line, "%s", domain.ErrorMessage(err))
 		return ""
 	}
 	return addr
 }
 
-// checkText records a name that holds control characters such as a line
-// break from a multi-line quoted field.
-func checkText(errs *collector, line int, col, s string) {
-	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
-		errs.addf(line, "%s %.64q contains a control character", col, s)
+// checkName returns s trimmed, or records why it is not a name
+// (domain.CheckName, as for the API and the UI) and returns "".
+func checkName(errs *collector, line int, col, s string) string {
+	name, err := domain.CheckName(col, s)
+	if err != nil {
+		errs.addf(line, "%s", domain.ErrorMessage(err))
 	}
+	return name
 }

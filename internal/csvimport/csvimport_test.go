@@ -93,6 +93,8 @@ func TestParseUsersErrors(t *testing.T) {
 		{"bad lock reason", usersHeader + "ann,Ann,,locked,forgot\n", 2, `lock reason "forgot" must be failed_logins or admin`},
 		{"duplicate username", usersHeader + "ann,Ann,,,\nbob,Bob,,,\nann,Ann again,,,\n", 4, `username "ann" is also on line 2`},
 		{"field too long", usersHeader + "ann," + strings.Repeat("x", 1025) + ",,,\n", 2, "display_name is 1025 bytes long; the limit is 1024"},
+		{"name too long", usersHeader + "ann," + strings.Repeat("x", 201) + ",,,\n", 2, "display_name is longer than 200 bytes"},
+		{"email too long", usersHeader + "ann,Ann," + strings.Repeat("a", 250) + "@acme.example,,\n", 2, "email is longer than 254 bytes"},
 		{"field not UTF-8", usersHeader + "ann,Caf\xe9,,,\n", 2, "display_name is not valid UTF-8"},
 		{"bare quote", usersHeader + "ann,Ann,,,\nbob,Bob \"the\" Builder,,,\n", 3, `a " in a field`},
 		{"unclosed quote", usersHeader + "ann,\"Ann,,,\nbob,Bob,,,\n", 2, "not closed"},
@@ -132,6 +134,7 @@ func TestParseContactsErrors(t *testing.T) {
 		{"duplicate email, spaces", "email\nit@acme.example\n it@acme.example \n", 3, "also on line 2"},
 		{"wrong field count", "email,name\nit@acme.example\n", 2, "has 1 fields, want 2 (email,name)"},
 		{"field too long", "email,name\nit@acme.example," + strings.Repeat("é", 513) + "\n", 2, "name is 1026 bytes long"},
+		{"name too long", "email,name\nit@acme.example," + strings.Repeat("é", 101) + "\n", 2, "name is longer than 200 bytes"},
 		{"name not UTF-8", "email,name\nit@acme.example,\xc3\n", 2, "name is not valid UTF-8"},
 		{"name with control character", "email,name\nit@acme.example,\"IT\x07\"\n", 2, "contains a control character"},
 	}
@@ -188,8 +191,8 @@ func TestParseUsersHeader(t *testing.T) {
 		{"status without lock_reason column", "username,display_name,email,status\nann,Ann,,active\nbob,Bob,,\n",
 			[]domain.User{{Username: "ann", DisplayName: "Ann"}, {Username: "bob", DisplayName: "Bob"}}},
 		{"quoted header", "\"username\",\"display_name\",\"email\"\nann,,\n", []domain.User{{Username: "ann"}}},
-		{"field at the limit", "username,display_name,email\nann," + strings.Repeat("x", 1024) + ",\n",
-			[]domain.User{{Username: "ann", DisplayName: strings.Repeat("x", 1024)}}},
+		{"name at the limit", "username,display_name,email\nann," + strings.Repeat("x", domain.MaxNameBytes) + ",\n",
+			[]domain.User{{Username: "ann", DisplayName: strings.Repeat("x", domain.MaxNameBytes)}}},
 		{"no final newline", "username,display_name,email\nann,Ann,", []domain.User{{Username: "ann", DisplayName: "Ann"}}},
 		{"unicode username", "username,display_name,email\nJürgen,Jürgen,\n", []domain.User{{Username: "Jürgen", DisplayName: "Jürgen"}}},
 	}

@@ -61,7 +61,7 @@ func parseUsers(r io.Reader, file, actor string, now time.Time, lim limits) (Use
 	for rec, line, ok := t.next(); ok; rec, line, ok = t.next() {
 		u := domain.User{
 			Username:    rec[cUser],
-			DisplayName: strings.TrimSpace(rec[cName]),
+			DisplayName: checkName(errs, line, colDisplayName, rec[cName]),
 		}
 		if checkUsername(errs, line, u.Username) {
 			if prev, dup := out.Lines[u.Username]; dup {
@@ -70,8 +70,7 @@ func parseUsers(r io.Reader, file, actor string, now time.Time, lim limits) (Use
 				out.Lines[u.Username] = line
 			}
 		}
-		checkText(errs, line, colDisplayName, u.DisplayName)
-		u.Email = checkEmail(errs, line, rec[cEmail], false)
+		u.Email = checkEmail(errs, line, rec[cEmail])
 		u.Lock = checkLock(errs, line, field(rec, cStatus), field(rec, cReason))
 		if u.Lock != nil {
 			u.Lock.At, u.Lock.By, u.Lock.Note = now, actor, importNote

@@ -30,3 +30,19 @@ func (c Contact) SharedWarning() string {
 		"and a username found in more than one of them is queued for staff instead of being unlocked.",
 		c.Email, strings.Join(c.SharedWith, ", "))
 }
+
+// Normalize trims the spaces around c's name and checks c as it will be
+// stored: an address, already normalised by internal/address, within
+// MaxEmailBytes, and an optional name (CheckName). It returns the first
+// problem, naming its field.
+func (c *Contact) Normalize() error {
+	if c.Email == "" {
+		return invalidf("email is empty: a contact needs an address")
+	}
+	if err := CheckEmail("email", c.Email); err != nil {
+		return err
+	}
+	name, err := CheckName("name", c.Name)
+	c.Name = name
+	return err
+}

@@ -50,21 +50,59 @@ func DefaultPolicy() Policy {
 	}
 }
 
-// Validate reports the first field of p that is out of range.
+// Bounds of the policy's settings. Counts fit the columns' INTEGER and
+// durations, kept in whole seconds, their BIGINT, on both engines.
+const (
+	// MaxPolicyCount bounds max_failed_logins, max_requests_per_hour and
+	// max_unverified_per_hour.
+	MaxPolicyCount = 1_000_000
+	// MaxPolicyDuration bounds lockout_duration and failure_window:
+	// 36500 days.
+	MaxPolicyDuration = 36500 * 24 * time.Hour
+)
+
+// Validate reports the first setting of p that is out of range, naming it
+// by its key (max_failed_logins, lockout_duration, ...): counts run from 0
+// to MaxPolicyCount; durations from 0 to MaxPolicyDuration in whole
+// seconds, since that is what is kept, so that 500ms is refused rather than
+// stored as 0s (which would make a temporary lock permanent).
 func (p Policy) Validate() error {
-	switch {
-	case p.MaxFailedLogins < 0:
-		return invalidf("max_failed_logins must not be negative")
-	case p.LockoutDuration < 0:
-		return invalidf("lockout_duration must not be negative")
-	case p.FailureWindow < 0:
-		return invalidf("failure_window must not be negative")
-	case p.MaxRequestsPerHour < 0:
-		return invalidf("max_requests_per_hour must not be negative")
-	case p.MaxUnverifiedPerHour < 0:
-		return invalidf("max_unverified_per_hour must not be negative")
+	for _, c := range []struct {
+		key string
+		v   int
+	}{{"max_failed_logins", p.MaxFailedLogins}, {"max_requests_per_hour", p.MaxRequestsPerHour},
+		{"max_unverified_per_hour", p.MaxUnverifiedPerHour}} {
+		if c.v < 0 || c.v > MaxPolicyCount {
+			return invalidf("%s must be a whole number from 0 to %d", c.key, MaxPolicyCount)
+		}
+	}
+	for _, d := range []struct {
+		key string
+		v   time.Duration
+	}{{"lockout_duration", p.LockoutDuration}, {"failure_window", p.FailureWindow}} {
+		switch {
+		case d.v < 0 || d.v > MaxPolicyDuration:
+			return invalidf("%s must be from 0s to 36500d", d.key)
+		case d.v%time.Second != 0:
+			return invalidf("%s must be a whole number of seconds, not %s", d.key, d.v)
+		}
 	}
 	return nil
+}
+
+// Normalize trims the spaces around o's name and checks o as it will be
+// stored: a valid slug (ValidateSlug), a name (RequireName) and a valid
+// policy. It returns the first problem, naming its field.
+func (o *Org) Normalize() error {
+	if err := ValidateSlug(o.Slug); err != nil {
+		return err
+	}
+	name, err := RequireName("name", o.Name)
+	if err != nil {
+		return err
+	}
+	o.Name = name
+	return o.Policy.Validate()
 }
 
 var slugPattern = regexp.MustCompile(`^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$`)

@@ -105,16 +105,76 @@ func (u *User) LockedAt(now time.Time) bool {
 	return u.Lock.Expires.IsZero() || now.Before(u.Lock.Expires)
 }
 
-// Unlock makes u active and clears its failed-login counter.
-func (u *User) Unlock() {
+// Normalize trims the spaces around u's display name and checks u as it
+// will be stored: a valid username (ValidateUsername), a display name
+// (CheckName) and an optional address, already normalised by
+// internal/address, within MaxEmailBytes. It returns the first problem,
+// naming its field.
+func (u *User) Normalize() error {
+	if err := ValidateUsername(u.Username); err != nil {
+		return err
+	}
+	name, err := CheckName("display_name", u.DisplayName)
+	if err != nil {
+		return err
+	}
+	u.DisplayName = name
+	return CheckEmail("email", u.Email)
+}
+
+// Unlock lifts u's lock at now: u becomes active and its failed-login
+// counter is cleared (SPEC §2). It returns the reason of the lock it
+// lifted; a user not locked at now is a conflict.
+func (u *User) Unlock(now time.Time) (LockReason, error) {
+	if !u.LockedAt(now) {
+		return "", Errorf(CodeConflict, "user %q is not locked", u.Username)
+	}
+	reason := u.Lock.Reason
+	u.clear()
+	return reason, nil
+}
+
+// clear makes u active with no failures counted.
+func (u *User) clear() {
 	u.Lock = nil
 	u.FailedLogins = 0
 	u.LastFailedAt = time.Time{}
 }
 
-// LockByAdmin locks u deliberately; such a lock is never lifted by email.
-func (u *User) LockByAdmin(by, note string, now time.Time) {
+// Lockable reports whether LockByAdmin may lock u at now: any user but one
+// already locked by an admin. Pages ask it before offering the action.
+func (u *User) Lockable(now time.Time) bool {
+	return !u.LockedAt(now) || u.Lock.Reason != LockAdmin
+}
+
+// LockByAdmin locks u deliberately, by actor by, with a note saying why
+// (required; kept without the spaces around it). Such a lock never expires
+// and is never lifted by email alone (see Decide). Locking a user locked
+// for failed logins turns the lock into a deliberate one; a user already
+// locked by an admin is a conflict (Lockable).
+func (u *User) LockByAdmin(by, note string, now time.Time) error {
+	note, err := checkNote(note, "say why the user is locked")
+	if err != nil {
+		return err
+	}
+	if !u.Lockable(now) {
+		return Errorf(CodeConflict, "user %q is already locked by an admin", u.Username)
+	}
 	u.Lock = &Lock{Reason: LockAdmin, At: now, By: by, Note: note}
+	return nil
+}
+
+// ResetFailedLogins is the bulk reset of SPEC §8: a failed-login lock is
+// lifted and every failure counter is cleared; a deliberate lock stays. It
+// reports whether it lifted a lock that held at now.
+func (u *User) ResetFailedLogins(now time.Time) (unlocked bool) {
+	wasLocked := u.LockedAt(now)
+	if u.Lock != nil && u.Lock.Reason != LockFailedLogins {
+		u.FailedLogins, u.LastFailedAt = 0, time.Time{}
+		return false
+	}
+	u.clear()
+	return wasLocked
 }
 
 // LoginResult is the answer to an authentication attempt.
@@ -137,7 +197,7 @@ const ActorSystem = "system"
 // failure window and locks at the policy's maximum.
 func (u *User) RecordLogin(p Policy, passwordOK bool, now time.Time) (result LoginResult, lockedNow bool) {
 	if u.Lock != nil && !u.LockedAt(now) {
-		u.Unlock()
+		u.clear()
 	}
 	if u.Lock != nil {
 		return LoginLocked, false

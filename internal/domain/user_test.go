@@ -1,6 +1,7 @@
 package domain
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -24,7 +25,9 @@ func TestRecordLogin(t *testing.T) {
 	if u.FailedLogins != 3 {
 		t.Errorf("attempts while locked counted: %d", u.FailedLogins)
 	}
-	u.Unlock()
+	if _, err := u.Unlock(at(6)); err != nil {
+		t.Fatal(err)
+	}
 	if u.Status(at(6)) != StatusActive || u.FailedLogins != 0 {
 		t.Errorf("after unlock: status %s, failures %d", u.Status(at(6)), u.FailedLogins)
 	}
@@ -79,7 +82,9 @@ func TestTemporaryLockLiftsItself(t *testing.T) {
 
 func TestAdminLockIsPermanent(t *testing.T) {
 	u := &User{}
-	u.LockByAdmin("operator:ann@acme.example", "left the company", testNow)
+	if err := u.LockByAdmin("operator:ann@acme.example", "left the company", testNow); err != nil {
+		t.Fatal(err)
+	}
 	if !u.LockedAt(testNow.Add(1000*time.Hour)) || u.Lock.Reason != LockAdmin {
 		t.Errorf("admin lock = %+v", u.Lock)
 	}
@@ -97,6 +102,58 @@ func TestValidateUsername(t *testing.T) {
 	for _, bad := range []string{"", "j smith", "a,b", "../etc", "a\x00b", "a\nb", string(make([]byte, 65)), "x\xffy"} {
 		if err := ValidateUsername(bad); err == nil {
 			t.Errorf("ValidateUsername(%q) accepted", bad)
+		}
+	}
+}
+
+// TestRecordLoginTable: one attempt against each state a user can be in.
+func TestRecordLoginTable(t *testing.T) {
+	p := Policy{MaxFailedLogins: 3, FailureWindow: time.Hour, LockoutDuration: 15 * time.Minute}
+	recent := testNow.Add(-time.Minute)
+	tests := []struct {
+		name       string
+		user       User
+		policy     Policy
+		passwordOK bool
+		want       LoginResult
+		lockedNow  bool
+		failures   int
+		locked     bool
+	}{
+		{"success", User{FailedLogins: 2, LastFailedAt: recent}, p, true, LoginOK, false, 0, false},
+		{"failure under the maximum", User{FailedLogins: 1, LastFailedAt: recent}, p, false, LoginInvalid, false, 2, false},
+		{"failure at the maximum locks", User{FailedLogins: 2, LastFailedAt: recent}, p, false, LoginInvalid, true, 3, true},
+		{"failure after the quiet window starts again", User{FailedLogins: 2, LastFailedAt: testNow.Add(-time.Hour)}, p, false, LoginInvalid, false, 1, false},
+		{"no window keeps counting", User{FailedLogins: 2, LastFailedAt: testNow.Add(-1000 * time.Hour)}, Policy{MaxFailedLogins: 3}, false, LoginInvalid, true, 3, true},
+		{"max 0 never locks", User{FailedLogins: 99, LastFailedAt: recent}, Policy{}, false, LoginInvalid, false, 100, false},
+		{"locked: answered locked, not counted", User{Lock: failedLock(), FailedLogins: 3}, p, false, LoginLocked, false, 3, true},
+		{"locked: a right password is still locked", User{Lock: adminLock()}, p, true, LoginLocked, false, 0, true},
+		{"expired temporary lock is lifted first", User{Lock: tempLock(testNow.Add(-time.Second)), FailedLogins: 3}, p, true, LoginOK, false, 0, false},
+	}
+	for _, tt := range tests {
+		u := tt.user
+		got, lockedNow := u.RecordLogin(tt.policy, tt.passwordOK, testNow)
+		if got != tt.want || lockedNow != tt.lockedNow || u.FailedLogins != tt.failures || u.LockedAt(testNow) != tt.locked {
+			t.Errorf("%s: %s lockedNow=%v failures=%d locked=%v; want %s %v %d %v", tt.name, got, lockedNow, u.FailedLogins,
+				u.LockedAt(testNow), tt.want, tt.lockedNow, tt.failures, tt.locked)
+		}
+		if tt.lockedNow && (u.Lock.Reason != LockFailedLogins || !u.Lock.Expires.Equal(testNow.Add(tt.policy.LockoutDuration)) && tt.policy.LockoutDuration > 0) {
+			t.Errorf("%s: lock %+v, want failed_logins expiring after lockout_duration", tt.name, u.Lock)
+		}
+	}
+}
+
+func TestValidateSlug(t *testing.T) {
+	for _, tt := range []struct {
+		slug string
+		ok   bool
+	}{
+		{"acme", true}, {"a", true}, {"acme-2", true}, {"0day", true}, {strings.Repeat("a", 63), true},
+		{"", false}, {"Acme", false}, {"-acme", false}, {"acme-", false}, {"ac me", false}, {"../etc", false},
+		{strings.Repeat("a", 64), false}, {"acmé", false},
+	} {
+		if err := ValidateSlug(tt.slug); (err == nil) != tt.ok {
+			t.Errorf("ValidateSlug(%q) = %v, want ok %v", tt.slug, err, tt.ok)
 		}
 	}
 }

@@ -3,9 +3,9 @@ package outbox
 import (
 	"crypto/rand"
 	"fmt"
-	"net/mail"
 	"strings"
 
+	"github.com/unlockd/unlockd/internal/config"
 	"github.com/unlockd/unlockd/internal/domain"
 	"github.com/unlockd/unlockd/internal/store"
 )
@@ -20,18 +20,16 @@ type Renderer struct {
 
 // NewRenderer parses the mail templates, each from overrideDir when it
 // holds a file of that name (directly or under mail/), otherwise from the
-// embedded defaults, and checks that every one renders. from is smtp.from;
-// its domain ends our Message-IDs. loopID is the X-Loop value the worker
-// stamps on our mail; templates see it as LoopID.
+// embedded defaults, and checks that every one renders. from is smtp.from
+// (config.SMTP.FromAddress); its address's domain ends our Message-IDs.
+// loopID is the X-Loop value the worker stamps on our mail; templates see
+// it as LoopID.
 func NewRenderer(overrideDir, from, loopID string) (*Renderer, error) {
-	addr, err := mail.ParseAddress(from)
+	addr, err := config.SMTP{From: from}.FromAddress()
 	if err != nil {
-		return nil, fmt.Errorf("outbox: smtp.from %q is not an address: %w", from, err)
+		return nil, fmt.Errorf("outbox: %w", err)
 	}
 	at := strings.LastIndexByte(addr.Address, '@')
-	if at < 0 || at == len(addr.Address)-1 {
-		return nil, fmt.Errorf("outbox: smtp.from %q has no domain", from)
-	}
 	t, err := loadTemplates(overrideDir)
 	if err != nil {
 		return nil, err

@@ -45,24 +45,17 @@ func (r *Renderer) Expired(f FollowUp, usernames ...string) (domain.Mail, error)
 // Answer renders a later answer recorded by the store; it matches
 // store.FollowUpRenderer.
 func (r *Renderer) Answer(a store.FollowUp) (domain.Mail, error) {
-	state, ok := answerStates[a.Kind]
-	if !ok {
-		return domain.Mail{}, fmt.Errorf("outbox: unknown answer kind %q", a.Kind)
+	res, err := domain.ParseResolution(a.Kind)
+	if err != nil {
+		return domain.Mail{}, fmt.Errorf("outbox: answer: %w", err)
 	}
+	state := res.State()
 	f := FollowUp{DecisionID: a.DecisionID, To: a.To, Subject: a.Subject, MessageID: a.MessageID}
 	items := make([]domain.Item, len(a.Usernames))
 	for i, u := range a.Usernames {
 		items[i] = domain.Item{Username: u, State: state}
 	}
 	return r.followUp(f, a.Kind, a.Note, items...)
-}
-
-// answerStates is the item state each kind of answer reports.
-var answerStates = map[string]domain.ItemState{
-	store.FollowUpApproved: domain.ItemApplied,
-	store.FollowUpDeclined: domain.ItemRejected,
-	store.FollowUpExpired:  domain.ItemExpired,
-	store.FollowUpClosed:   domain.ItemApplied,
 }
 
 func (r *Renderer) followUp(f FollowUp, kind, note string, items ...domain.Item) (domain.Mail, error) {

@@ -121,7 +121,9 @@ func (b *batch) run(render Renderer) error {
 		case j >= 0:
 			b.out[i].Verdict = b.out[j].Decision.Verdict
 		case !b.out[i].Duplicate:
-			b.decide(i, w)
+			if err := b.decide(i, w); err != nil {
+				return err
+			}
 		}
 	}
 	return b.write(w, render)
@@ -135,7 +137,7 @@ func (b *batch) needsState(i int) bool {
 
 // decide applies domain.Decide to input i on the batch's current state and
 // collects what to write.
-func (b *batch) decide(i int, w *writes) {
+func (b *batch) decide(i int, w *writes) error {
 	x := b.in[i]
 	f := x.Facts
 	var st domain.State
@@ -158,7 +160,9 @@ func (b *batch) decide(i int, w *writes) {
 			continue
 		}
 		u := b.users[userKey{it.OrgID, it.Username}]
-		u.Unlock()
+		if _, err := u.Unlock(b.now); err != nil {
+			return err // domain.Decide applies only locked users: a broken invariant
+		}
 		w.unlocked = append(w.unlocked, u.ID)
 		for _, a := range st.Accounts {
 			if a.Org.ID == it.OrgID {
@@ -174,6 +178,7 @@ func (b *batch) decide(i int, w *writes) {
 	}
 	b.out[i] = Outcome{Decided: Decided{Decision: d}}
 	w.decisions = append(w.decisions, pendingDecision{index: i, contactID: contactID, sender: sender, decision: d})
+	return nil
 }
 
 // record updates a sender's history with decision d, as the rows the

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/jmoiron/sqlx"
 
@@ -10,14 +11,17 @@ import (
 	"github.com/unlockd/unlockd/internal/domain"
 )
 
-// normalizeContact checks a contact's address and puts it in canonical form.
+// normalizeContact puts a contact's address in canonical form
+// (address.Check) and checks the contact (domain.Contact.Normalize).
 func normalizeContact(c domain.Contact) (domain.Contact, error) {
-	email, err := address.Normalize(c.Email)
-	if err != nil {
-		return c, domain.Errorf(domain.CodeInvalid, "contact %q is not a valid email address", c.Email)
+	if c.Email = strings.TrimSpace(c.Email); c.Email != "" {
+		email, err := address.Check("email", c.Email)
+		if err != nil {
+			return c, err
+		}
+		c.Email = email
 	}
-	c.Email = email
-	return c, nil
+	return c, c.Normalize()
 }
 
 const insertContact = `INSERT INTO contacts (org_id, email, name, created_at) VALUES (?, ?, ?, ?) RETURNING id`

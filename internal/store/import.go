@@ -25,7 +25,10 @@ const importBatch = 500
 // Import adds contacts and users to the org named by slug, creating the org
 // with the default policy when it does not exist. It is all or nothing: a
 // contact or username already on record is a conflict naming it, and nothing
-// is written. Callers validate rows first (usernames, addresses).
+// is written. Every contact and user is checked as one added alone would be
+// (domain.Contact.Normalize, domain.User.Normalize); callers that name rows
+// (csvimport) check them first with the same rules. Rows already on record
+// are all named, in an *ImportConflicts.
 func (s *Store) Import(ctx context.Context, slug string, contacts []domain.Contact, users []domain.User, actor, source string) (ImportResult, error) {
 	var res ImportResult
 	for i := range contacts {
@@ -34,11 +37,16 @@ func (s *Store) Import(ctx context.Context, slug string, contacts []domain.Conta
 			return res, err
 		}
 	}
+	for i := range users {
+		if err := users[i].Normalize(); err != nil {
+			return res, err
+		}
+	}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		org, err := s.orgBySlug(ctx, tx, slug, "")
 		if errors.Is(err, domain.ErrNotFound) {
 			org = domain.Org{Slug: slug, Name: slug, Policy: domain.DefaultPolicy()}
-			if err = validateOrg(org); err != nil {
+			if err = org.Normalize(); err != nil {
 				return err
 			}
 			org.ID, err = s.createOrg(ctx, tx, org)
@@ -66,9 +74,10 @@ func (s *Store) Import(ctx context.Context, slug string, contacts []domain.Conta
 	return res, nil
 }
 
-// checkImportConflicts names the first contact or user already on record,
-// so that the caller can point at its row.
+// checkImportConflicts names every contact and user already on record, so
+// that the caller can point at each row.
 func (s *Store) checkImportConflicts(ctx context.Context, tx *sqlx.Tx, orgID int64, contacts []domain.Contact, users []domain.User) error {
+	var found ImportConflicts
 	if len(contacts) > 0 {
 		var existing []string
 		if err := sqlx.SelectContext(ctx, tx, &existing, tx.Rebind(`SELECT lower(email) FROM contacts WHERE org_id = ?`), orgID); err != nil {
@@ -77,7 +86,7 @@ func (s *Store) checkImportConflicts(ctx context.Context, tx *sqlx.Tx, orgID int
 		known := toSet(existing)
 		for _, c := range contacts {
 			if known[c.Email] {
-				return &ImportConflict{Contact: c.Email}
+				found.Conflicts = append(found.Conflicts, &ImportConflict{Contact: c.Email})
 			}
 		}
 	}
@@ -89,11 +98,38 @@ func (s *Store) checkImportConflicts(ctx context.Context, tx *sqlx.Tx, orgID int
 		known := toSet(existing)
 		for _, u := range users {
 			if known[u.Username] {
-				return &ImportConflict{Username: u.Username}
+				found.Conflicts = append(found.Conflicts, &ImportConflict{Username: u.Username})
 			}
 		}
 	}
+	if len(found.Conflicts) > 0 {
+		return &found
+	}
 	return nil
+}
+
+// ImportConflicts lists every contact and user of an import that is
+// already on record: contacts first, each in the order given. errors.As
+// finds the first *ImportConflict in it.
+type ImportConflicts struct {
+	Conflicts []*ImportConflict
+}
+
+func (e *ImportConflicts) Error() string {
+	msgs := make([]string, len(e.Conflicts))
+	for i, c := range e.Conflicts {
+		msgs[i] = c.Error()
+	}
+	return strings.Join(msgs, "; ")
+}
+
+// Unwrap returns each conflict.
+func (e *ImportConflicts) Unwrap() []error {
+	out := make([]error, len(e.Conflicts))
+	for i, c := range e.Conflicts {
+		out[i] = c
+	}
+	return out
 }
 
 // ImportConflict names a contact or user that is already on record.

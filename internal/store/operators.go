@@ -25,20 +25,21 @@ type Operator struct {
 const insertOperator = `INSERT INTO operators (email, role, org_id, password_hash, created_at)
 	VALUES (?, ?, ?, ?, ?) RETURNING id`
 
-// AddOperator creates a web-UI account with an already hashed password. An
-// address in use (in any case) is a conflict.
+// AddOperator creates a web-UI account with an already hashed password. Its
+// role is staff or admin (domain.ParseOperatorRole), bound to an org as
+// domain.Role.CheckOrg says. An address in use (in any case) is a
+// conflict.
 func (s *Store) AddOperator(ctx context.Context, op Operator, hash, actor, source string) (Operator, error) {
-	if op.Role != domain.RoleStaff && op.Role != domain.RoleAdmin {
-		return op, domain.Errorf(domain.CodeInvalid, "operator role must be staff or admin")
-	}
-	if err := checkRoleOrg(op.Role, op.OrgSlug); err != nil {
+	role, err := domain.ParseOperatorRole(string(op.Role))
+	if err != nil {
 		return op, err
 	}
-	email, err := address.Normalize(op.Email)
-	if err != nil {
-		return op, domain.Errorf(domain.CodeInvalid, "operator email %q is not a valid address", op.Email)
+	if err := role.CheckOrg(op.OrgSlug); err != nil {
+		return op, err
 	}
-	op.Email = email
+	if op.Email, err = address.Check("email", op.Email); err != nil {
+		return op, err
+	}
 	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var orgID int64
 		if op.OrgSlug != "" {

@@ -51,7 +51,7 @@ const insertOrg = `INSERT INTO orgs (slug, name, max_failed_logins, lockout_dura
 // CreateOrg adds an organisation; its ID is filled in on return. A slug in
 // use is a conflict.
 func (s *Store) CreateOrg(ctx context.Context, o domain.Org) (domain.Org, error) {
-	if err := validateOrg(o); err != nil {
+	if err := o.Normalize(); err != nil {
 		return domain.Org{}, err
 	}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -60,16 +60,6 @@ func (s *Store) CreateOrg(ctx context.Context, o domain.Org) (domain.Org, error)
 		return err
 	})
 	return o, err
-}
-
-func validateOrg(o domain.Org) error {
-	if err := domain.ValidateSlug(o.Slug); err != nil {
-		return err
-	}
-	if o.Name == "" {
-		return domain.Errorf(domain.CodeInvalid, "org name must not be empty")
-	}
-	return o.Policy.Validate()
 }
 
 func (s *Store) createOrg(ctx context.Context, tx *sqlx.Tx, o domain.Org) (int64, error) {
@@ -147,11 +137,9 @@ func (s *Store) listOrgs(ctx context.Context, q string, args ...any) ([]domain.O
 const updateOrg = `UPDATE orgs SET name = ?, max_failed_logins = ?, lockout_duration_s = ?,
 	failure_window_s = ?, auto_unlock = ?, max_requests_per_hour = ?, max_unverified_per_hour = ? WHERE id = ?`
 
-// UpdateOrg saves an organisation's name and policy, with an audit entry.
+// UpdateOrg saves an organisation's name and policy whole: ChangeOrg with
+// a change that sets both.
 func (s *Store) UpdateOrg(ctx context.Context, o domain.Org, actor, source string) error {
-	if err := validateOrg(o); err != nil {
-		return err
-	}
 	_, err := s.ChangeOrg(ctx, o.Slug, func(cur *domain.Org) error {
 		cur.Name, cur.Policy = o.Name, o.Policy
 		return nil
@@ -160,10 +148,10 @@ func (s *Store) UpdateOrg(ctx context.Context, o domain.Org, actor, source strin
 }
 
 // ChangeOrg loads the organisation under a row lock, lets change modify its
-// name and policy, validates and saves the result with an audit entry, all
-// in one transaction, so that concurrent partial updates never lose each
-// other's fields. It returns the saved organisation; change's error, or an
-// invalid result, writes nothing.
+// name and policy, checks the result (domain.Org.Normalize) and saves it
+// with an audit entry, all in one transaction, so that concurrent partial
+// updates never lose each other's fields. It returns the saved
+// organisation; change's error, or an invalid result, writes nothing.
 func (s *Store) ChangeOrg(ctx context.Context, slug string, change func(*domain.Org) error, actor, source string) (domain.Org, error) {
 	var out domain.Org
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -176,7 +164,7 @@ func (s *Store) ChangeOrg(ctx context.Context, slug string, change func(*domain.
 			return err
 		}
 		o.ID, o.Slug = cur.ID, cur.Slug
-		if err := validateOrg(o); err != nil {
+		if err := o.Normalize(); err != nil {
 			return err
 		}
 		p := o.Policy

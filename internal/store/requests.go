@@ -34,12 +34,12 @@ type Request struct {
 	ContactEmail string
 }
 
-// Kinds of follow-up answers.
+// Kinds of follow-up answers: the domain's resolutions, by name.
 const (
-	FollowUpApproved = "approved" // a reviewer approved: the user is unlocked
-	FollowUpDeclined = "declined" // a reviewer declined, with a note
-	FollowUpExpired  = "expired"  // nobody decided within request_ttl
-	FollowUpClosed   = "closed"   // the user was unlocked by other means meanwhile
+	FollowUpApproved = string(domain.ResolveApprove) // a reviewer approved: the user is unlocked
+	FollowUpDeclined = string(domain.ResolveDecline) // a reviewer declined, with a note
+	FollowUpExpired  = string(domain.ResolveExpire)  // nobody decided within request_ttl
+	FollowUpClosed   = string(domain.ResolveClose)   // the user was unlocked by other means meanwhile
 )
 
 // FollowUp is a later answer to a request message, for some of its items.
@@ -161,24 +161,24 @@ func (s *Store) request(ctx context.Context, q queryer, id int64, orgSlug string
 	return r.request(), nil
 }
 
-// ApproveRequest unlocks the user of a pending request and marks it applied
-// with the reviewer's note (may be empty), writes the audit entries and
-// queues the "approved" answer, in one transaction. orgSlug scopes the lookup as in Request. A request that is no
-// longer pending is a conflict, so approving twice unlocks once. A user
-// already unlocked meanwhile is not unlocked again; the request still
-// closes as applied.
+// ApproveRequest approves a pending request (domain.Item.Resolve): its
+// user is unlocked if still locked, the item marked applied with the
+// reviewer's note (may be empty), the audit entries written and the
+// "approved" answer queued, in one transaction. orgSlug scopes the lookup
+// as in Request. A request no longer pending is a conflict, so approving
+// twice unlocks once.
 func (s *Store) ApproveRequest(ctx context.Context, id int64, orgSlug, note, actor, source string, render FollowUpRenderer) (Request, error) {
-	return s.resolve(ctx, id, orgSlug, domain.ItemApplied, FollowUpApproved, note, actor, source, render)
+	return s.resolve(ctx, id, orgSlug, domain.ResolveApprove, note, actor, source, render)
 }
 
-// RejectRequest marks a pending request rejected with the reviewer's note,
-// writes the audit entry and queues the "declined" answer, in one
-// transaction. The user stays locked.
+// RejectRequest declines a pending request with the reviewer's note
+// (required), writes the audit entry and queues the "declined" answer, in
+// one transaction. The user stays locked.
 func (s *Store) RejectRequest(ctx context.Context, id int64, orgSlug, note, actor, source string, render FollowUpRenderer) (Request, error) {
-	return s.resolve(ctx, id, orgSlug, domain.ItemRejected, FollowUpDeclined, note, actor, source, render)
+	return s.resolve(ctx, id, orgSlug, domain.ResolveDecline, note, actor, source, render)
 }
 
-func (s *Store) resolve(ctx context.Context, id int64, orgSlug string, to domain.ItemState, kind, note, actor, source string, render FollowUpRenderer) (Request, error) {
+func (s *Store) resolve(ctx context.Context, id int64, orgSlug string, res domain.Resolution, note, actor, source string, render FollowUpRenderer) (Request, error) {
 	var out Request
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := s.lockItems(ctx, tx, []int64{id}); err != nil {
@@ -188,50 +188,51 @@ func (s *Store) resolve(ctx context.Context, id int64, orgSlug string, to domain
 		if err != nil {
 			return err
 		}
-		if r.State != domain.ItemPending {
-			return domain.Errorf(domain.CodeConflict, "request %d is already %s", id, r.State)
+		u, err := s.itemUser(ctx, tx, r, s.forUpdate())
+		if err != nil {
+			return err
 		}
 		now := s.now()
-		action := domain.ActionReject
-		if to == domain.ItemApplied {
-			action = domain.ActionApprove
-			if err := s.unlockForRequest(ctx, tx, r, actor, source, now); err != nil {
+		lifted, err := r.Item.Resolve(res, u, actor, note, now)
+		if err != nil {
+			return err
+		}
+		if lifted != "" {
+			if err := s.saveUser(ctx, tx, *u); err != nil {
+				return err
+			}
+			if err := s.audit(ctx, tx, domain.AuditEntry{OrgID: r.OrgID, Actor: actor, Action: domain.ActionUnlock,
+				Target: u.Username, Source: source, Note: fmt.Sprintf("approved request %d, lock reason %s", r.ID, lifted)}); err != nil {
 				return err
 			}
 		}
-		if err := s.setItemState(ctx, tx, []int64{id}, to, actor, note, now); err != nil {
+		if err := s.setItemState(ctx, tx, []int64{id}, r.Item); err != nil {
 			return err
 		}
-		if err := s.audit(ctx, tx, domain.AuditEntry{OrgID: r.OrgID, Actor: actor, Action: action, Target: r.Username,
-			Source: source, Note: joinNote(fmt.Sprintf("request %d", id), note)}); err != nil {
+		if err := s.audit(ctx, tx, domain.AuditEntry{OrgID: r.OrgID, Actor: actor, Action: res.Action(), Target: r.Username,
+			Source: source, Note: joinNote(fmt.Sprintf("request %d", id), r.Note)}); err != nil {
 			return err
 		}
-		r.State, r.DecidedBy, r.Note, r.DecidedAt = to, actor, note, now
 		out = r
-		return s.queueFollowUp(ctx, tx, render, r, kind, note, r.Username)
+		return s.queueFollowUp(ctx, tx, render, r, res, r.Note, r.Username)
 	})
 	return out, err
 }
 
-// unlockForRequest unlocks the request's user if it is still locked.
-func (s *Store) unlockForRequest(ctx context.Context, tx *sqlx.Tx, r Request, actor, source string, now time.Time) error {
+// itemUser returns the user of a request item as it stands, or nil when it
+// no longer exists (or the item never had one); suffix may lock the row.
+func (s *Store) itemUser(ctx context.Context, tx *sqlx.Tx, r Request, suffix string) (*domain.User, error) {
 	if r.UserID == 0 {
-		return domain.Errorf(domain.CodeConflict, "request %d: user %q no longer exists", r.ID, r.Username)
+		return nil, nil
 	}
-	u, err := s.userByName(ctx, tx, r.OrgID, r.Username, s.forUpdate())
+	u, err := s.userByName(ctx, tx, r.OrgID, r.Username, suffix)
+	if errors.Is(err, domain.ErrNotFound) {
+		return nil, nil
+	}
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if !u.LockedAt(now) {
-		return nil
-	}
-	note := "approved request " + fmt.Sprint(r.ID) + ", lock reason " + string(u.Lock.Reason)
-	u.Unlock()
-	if err := s.saveUser(ctx, tx, u); err != nil {
-		return err
-	}
-	return s.audit(ctx, tx, domain.AuditEntry{OrgID: r.OrgID, Actor: actor, Action: domain.ActionUnlock,
-		Target: u.Username, Source: source, Note: note})
+	return &u, nil
 }
 
 // lockItems takes the row locks of request items (PostgreSQL; SQLite's
@@ -251,9 +252,11 @@ func (s *Store) lockItems(ctx context.Context, tx *sqlx.Tx, ids []int64) error {
 	return nil
 }
 
-func (s *Store) setItemState(ctx context.Context, tx *sqlx.Tx, ids []int64, state domain.ItemState, actor, note string, now time.Time) error {
+// setItemState saves, on the items of ids still pending, the resolution
+// Item.Resolve gave it: its state, decider, note and time.
+func (s *Store) setItemState(ctx context.Context, tx *sqlx.Tx, ids []int64, it domain.Item) error {
 	q, args, err := sqlx.In(`UPDATE request_items SET state = ?, decided_by = ?, note = ?, decided_at = ?
-		WHERE id IN (?) AND state = 'pending'`, string(state), actor, note, now, ids)
+		WHERE id IN (?) AND state = 'pending'`, string(it.State), it.DecidedBy, it.Note, it.DecidedAt, ids)
 	if err != nil {
 		return fmt.Errorf("store: update requests: %w", err)
 	}
@@ -265,7 +268,8 @@ func (s *Store) setItemState(ctx context.Context, tx *sqlx.Tx, ids []int64, stat
 
 // queueFollowUp renders and queues the answer for items of one request
 // message; nothing when there is no renderer or no contact on record.
-func (s *Store) queueFollowUp(ctx context.Context, tx *sqlx.Tx, render FollowUpRenderer, r Request, kind, note string, usernames ...string) error {
+func (s *Store) queueFollowUp(ctx context.Context, tx *sqlx.Tx, render FollowUpRenderer, r Request, res domain.Resolution, note string, usernames ...string) error {
+	kind := string(res)
 	if render == nil || r.ContactEmail == "" {
 		return nil
 	}

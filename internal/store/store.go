@@ -58,6 +58,10 @@ func Open(ctx context.Context, driver, dsn string) (*Store, error) {
 	}
 	if err := s.Ping(ctx); err != nil {
 		s.Close()
+		if driver == SQLite {
+			// A path is no secret, and says where to look.
+			return nil, fmt.Errorf("store: open SQLite database %s: %w", dsn, err)
+		}
 		return nil, fmt.Errorf("store: connect to %s: %w", driver, err)
 	}
 	return s, nil
@@ -126,10 +130,13 @@ func postgresDSN(dsn string) string {
 	return dsn + " binary_parameters=yes"
 }
 
+// sqliteDSN makes a file: URI of an SQLite DSN, with the pragmas. A plain
+// path is escaped, so that a "?", "#" or "%" in it names the file rather
+// than starting the URI's query or fragment.
 func sqliteDSN(dsn string) string {
 	const pragmas = "_pragma=foreign_keys(1)&_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=synchronous(NORMAL)&_txlock=immediate"
 	if !strings.HasPrefix(dsn, "file:") {
-		dsn = "file:" + dsn
+		dsn = "file:" + strings.NewReplacer("%", "%25", "?", "%3f", "#", "%23").Replace(dsn)
 	}
 	if strings.Contains(dsn, "?") {
 		return dsn + "&" + pragmas

@@ -23,21 +23,23 @@ type Swept struct {
 const sweepBatch = 500
 
 // SweepRequests resolves pending requests nobody needs to decide any more
-// (SPEC §3): those whose user is no longer locked close themselves as
-// applied, and those older than ttl expire. Each request message's items
-// are resolved in one transaction that also queues one answer for them.
+// (SPEC §3): as domain.Item.Due says, those whose user is no longer locked
+// close themselves as applied, and those older than ttl expire. The
+// queries below only pick candidates; the rule decides each under its row
+// locks. Each request message's items are resolved in one transaction that
+// also queues one answer for them.
 func (s *Store) SweepRequests(ctx context.Context, ttl time.Duration, render FollowUpRenderer) (Swept, error) {
 	var out Swept
 	now := s.now()
 	steps := []struct {
-		kind  string
+		res   domain.Resolution
 		where string
 		arg   time.Time
 		count *int
 	}{
-		{FollowUpClosed, `JOIN users u ON u.id = ri.user_id
+		{domain.ResolveClose, `JOIN users u ON u.id = ri.user_id
 			WHERE ri.state = 'pending' AND (u.lock_reason IS NULL OR u.lock_expires_at <= ?)`, now, &out.Closed},
-		{FollowUpExpired, `JOIN decisions d ON d.id = ri.decision_id
+		{domain.ResolveExpire, `JOIN decisions d ON d.id = ri.decision_id
 			WHERE ri.state = 'pending' AND d.decided_at <= ?`, now.Add(-ttl), &out.Expired},
 	}
 	for _, step := range steps {
@@ -46,7 +48,7 @@ func (s *Store) SweepRequests(ctx context.Context, ttl time.Duration, render Fol
 			return out, err
 		}
 		for decision, ids := range groups {
-			n, err := s.sweepDecision(ctx, decision, ids, step.kind, render)
+			n, err := s.sweepDecision(ctx, decision, ids, step.res, ttl, render)
 			if err != nil {
 				return out, err
 			}
@@ -76,9 +78,9 @@ func (s *Store) pendingIDs(ctx context.Context, where string, arg any) (map[int6
 	return out, nil
 }
 
-// sweepDecision closes or expires the given items of one request message
-// that are still pending and still qualify, and queues one answer.
-func (s *Store) sweepDecision(ctx context.Context, decision int64, ids []int64, kind string, render FollowUpRenderer) (int, error) {
+// sweepDecision resolves as res the given items of one request message
+// for which domain.Item.Due still says res, and queues one answer.
+func (s *Store) sweepDecision(ctx context.Context, decision int64, ids []int64, res domain.Resolution, ttl time.Duration, render FollowUpRenderer) (int, error) {
 	var n int
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		if err := s.lockItems(ctx, tx, ids); err != nil {
@@ -91,41 +93,34 @@ func (s *Store) sweepDecision(ctx context.Context, decision int64, ids []int64, 
 			if err != nil {
 				return err
 			}
-			if r.State != domain.ItemPending {
-				continue // decided by someone else since the query
+			u, err := s.itemUser(ctx, tx, r, "")
+			if err != nil {
+				return err
 			}
-			if kind == FollowUpClosed {
-				u, err := s.userByName(ctx, tx, r.OrgID, r.Username, "")
-				if err != nil || u.LockedAt(now) {
-					continue // gone, or locked again since the query
-				}
+			if due, ok := r.Item.Due(u, r.CreatedAt, ttl, now); !ok || due != res {
+				continue // decided by someone else, or no longer due, since the query
+			}
+			if _, err := r.Item.Resolve(res, u, domain.ActorSystem, "", now); err != nil {
+				return err
 			}
 			done = append(done, r)
 		}
 		if len(done) == 0 {
 			return nil
 		}
-		state, note := domain.ItemApplied, "the user was unlocked meanwhile"
-		if kind == FollowUpExpired {
-			state, note = domain.ItemExpired, "nobody decided within request_ttl"
-		}
-		action := domain.ActionExpire
-		if kind == FollowUpClosed {
-			action = domain.ActionClose
-		}
 		ids, usernames := make([]int64, len(done)), make([]string, len(done))
 		for i, r := range done {
 			ids[i], usernames[i] = r.ID, r.Username
-			if err := s.audit(ctx, tx, domain.AuditEntry{OrgID: r.OrgID, Actor: domain.ActorSystem, Action: action,
-				Target: r.Username, Source: fmt.Sprintf("decision %d", decision), Note: fmt.Sprintf("request %d: %s", r.ID, note)}); err != nil {
+			if err := s.audit(ctx, tx, domain.AuditEntry{OrgID: r.OrgID, Actor: domain.ActorSystem, Action: res.Action(),
+				Target: r.Username, Source: fmt.Sprintf("decision %d", decision), Note: fmt.Sprintf("request %d: %s", r.ID, r.Note)}); err != nil {
 				return err
 			}
 		}
-		if err := s.setItemState(ctx, tx, ids, state, domain.ActorSystem, note, now); err != nil {
+		if err := s.setItemState(ctx, tx, ids, done[0].Item); err != nil {
 			return err
 		}
 		n = len(done)
-		return s.queueFollowUp(ctx, tx, render, done[0], kind, "", usernames...)
+		return s.queueFollowUp(ctx, tx, render, done[0], res, "", usernames...)
 	})
 	return n, err
 }

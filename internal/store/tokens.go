@@ -29,13 +29,17 @@ const insertToken = `INSERT INTO api_tokens (name, role, org_id, token_hash, cre
 // CreateToken records a token by its hash. Admin and service tokens are
 // bound to an org; staff tokens to none.
 func (s *Store) CreateToken(ctx context.Context, t Token, hash, actor, source string) (Token, error) {
-	if t.Name == "" {
-		return t, domain.Errorf(domain.CodeInvalid, "token name must not be empty")
-	}
-	if err := checkRoleOrg(t.Role, t.OrgSlug); err != nil {
+	var err error
+	if t.Name, err = domain.RequireName("name", t.Name); err != nil {
 		return t, err
 	}
-	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
+	if _, err := domain.ParseRole(string(t.Role)); err != nil {
+		return t, err
+	}
+	if err := t.Role.CheckOrg(t.OrgSlug); err != nil {
+		return t, err
+	}
+	err = s.inTx(ctx, func(tx *sqlx.Tx) error {
 		var orgID int64
 		if t.OrgSlug != "" {
 			org, err := s.orgBySlug(ctx, tx, t.OrgSlug, "")
@@ -53,18 +57,6 @@ func (s *Store) CreateToken(ctx context.Context, t Token, hash, actor, source st
 			Target: t.Name, Source: source, Note: "role " + string(t.Role)})
 	})
 	return t, err
-}
-
-// checkRoleOrg enforces that admin and service are bound to an org and staff
-// to none.
-func checkRoleOrg(r domain.Role, slug string) error {
-	if r.NeedsOrg() && slug == "" {
-		return domain.Errorf(domain.CodeInvalid, "role %s needs an org", r)
-	}
-	if !r.NeedsOrg() && slug != "" {
-		return domain.Errorf(domain.CodeInvalid, "role %s is not bound to an org", r)
-	}
-	return nil
 }
 
 type tokenRow struct {

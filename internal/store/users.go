@@ -59,7 +59,7 @@ const insertUser = `INSERT INTO users (org_id, username, display_name, email, pa
 // CreateUser adds a user to the org named by slug. A username taken in that
 // org is a conflict; the same name in another org is fine.
 func (s *Store) CreateUser(ctx context.Context, slug string, u domain.User, actor, source string) (domain.User, error) {
-	if err := domain.ValidateUsername(u.Username); err != nil {
+	if err := u.Normalize(); err != nil {
 		return u, err
 	}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -257,28 +257,25 @@ func (s *Store) changeUser(ctx context.Context, slug, username string,
 	return u, err
 }
 
-// LockUser locks a user deliberately (reason admin) with a note. Locking a
-// user locked for failed logins turns the lock into a deliberate one.
+// LockUser locks a user deliberately with a note (domain.User.LockByAdmin).
 func (s *Store) LockUser(ctx context.Context, slug, username, note, actor, source string) (domain.User, error) {
 	return s.changeUser(ctx, slug, username, func(_ domain.Org, u *domain.User, now time.Time) (*domain.AuditEntry, error) {
-		if u.LockedAt(now) && u.Lock.Reason == domain.LockAdmin {
-			return nil, domain.Errorf(domain.CodeConflict, "user %q is already locked by an admin", username)
+		if err := u.LockByAdmin(actor, note, now); err != nil {
+			return nil, err
 		}
-		u.LockByAdmin(actor, note, now)
-		return &domain.AuditEntry{Actor: actor, Action: domain.ActionLock, Source: source, Note: note}, nil
+		return &domain.AuditEntry{Actor: actor, Action: domain.ActionLock, Source: source, Note: u.Lock.Note}, nil
 	})
 }
 
-// UnlockUser makes a user active and clears its failed-login counter. A user
-// that is not locked is a conflict.
+// UnlockUser unlocks a user (domain.User.Unlock): a user that is not
+// locked is a conflict.
 func (s *Store) UnlockUser(ctx context.Context, slug, username, actor, source string) (domain.User, error) {
 	return s.changeUser(ctx, slug, username, func(_ domain.Org, u *domain.User, now time.Time) (*domain.AuditEntry, error) {
-		if !u.LockedAt(now) {
-			return nil, domain.Errorf(domain.CodeConflict, "user %q is not locked", username)
+		reason, err := u.Unlock(now)
+		if err != nil {
+			return nil, err
 		}
-		note := string(u.Lock.Reason)
-		u.Unlock()
-		return &domain.AuditEntry{Actor: actor, Action: domain.ActionUnlock, Source: source, Note: "lock reason " + note}, nil
+		return &domain.AuditEntry{Actor: actor, Action: domain.ActionUnlock, Source: source, Note: "lock reason " + string(reason)}, nil
 	})
 }
 
@@ -319,9 +316,11 @@ func (s *Store) recordLogin(ctx context.Context, slug, username string, password
 	return u, result, lockedNow, err
 }
 
-// ResetFailedLogins unlocks every user of the org whose lock is for failed
-// logins and clears every failure counter; it returns the usernames it
-// unlocked. Deliberate locks are left alone.
+// ResetFailedLogins applies domain.User.ResetFailedLogins to every user of
+// the org with a failed-login lock or a failure counted, and returns the
+// usernames it unlocked. The query only picks candidates. Rows are locked
+// in id order, the order DecideBatch locks users in, so the two cannot
+// deadlock.
 func (s *Store) ResetFailedLogins(ctx context.Context, slug, actor, source string) ([]string, error) {
 	var unlocked []string
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
@@ -331,22 +330,17 @@ func (s *Store) ResetFailedLogins(ctx context.Context, slug, actor, source strin
 		}
 		var rows []userRow
 		if err := sqlx.SelectContext(ctx, tx, &rows, tx.Rebind(`SELECT `+userColumns+` FROM users
-			WHERE org_id = ? AND (lock_reason = 'failed_logins' OR failed_logins > 0) ORDER BY username`+s.forUpdate()), org.ID); err != nil {
+			WHERE org_id = ? AND (lock_reason = 'failed_logins' OR failed_logins > 0) ORDER BY id`+s.forUpdate()), org.ID); err != nil {
 			return fmt.Errorf("store: failed-login users: %w", err)
 		}
 		now := s.now()
 		for _, r := range rows {
 			u := r.user()
-			wasLocked := u.LockedAt(now)
-			if u.Lock != nil && u.Lock.Reason != domain.LockFailedLogins {
-				u.FailedLogins, u.LastFailedAt = 0, time.Time{}
-			} else {
-				u.Unlock()
-			}
+			lifted := u.ResetFailedLogins(now)
 			if err := s.saveUser(ctx, tx, u); err != nil {
 				return err
 			}
-			if wasLocked && u.Lock == nil {
+			if lifted {
 				unlocked = append(unlocked, u.Username)
 				if err := s.audit(ctx, tx, domain.AuditEntry{OrgID: org.ID, Actor: actor, Action: domain.ActionUnlock,
 					Target: u.Username, Source: source, Note: "bulk reset of failed logins"}); err != nil {

@@ -19,9 +19,6 @@ func (s *Server) approve(ctx context.Context, p Principal, id int64, note string
 	if err := p.Allow(domain.RoleStaff, domain.RoleAdmin); err != nil {
 		return store.Request{}, err
 	}
-	if err := checkNote(note); err != nil {
-		return store.Request{}, err
-	}
 	r, err := s.Store.ApproveRequest(ctx, id, p.Scope(), note, p.Actor, source(ctx), s.Answer)
 	if err == nil {
 		s.wake()
@@ -30,12 +27,10 @@ func (s *Server) approve(ctx context.Context, p Principal, id int64, note string
 	return r, err
 }
 
-// reject declines a queued request within the principal's scope.
+// reject declines a queued request within the principal's scope, with a
+// note (domain.Item.Resolve says it is required).
 func (s *Server) reject(ctx context.Context, p Principal, id int64, note string) (store.Request, error) {
 	if err := p.Allow(domain.RoleStaff, domain.RoleAdmin); err != nil {
-		return store.Request{}, err
-	}
-	if err := checkNote(note); err != nil {
 		return store.Request{}, err
 	}
 	r, err := s.Store.RejectRequest(ctx, id, p.Scope(), note, p.Actor, source(ctx), s.Answer)
@@ -57,12 +52,9 @@ func (s *Server) unlock(ctx context.Context, p Principal, org, username string) 
 	return u, err
 }
 
-// lock locks one user deliberately, with a note.
+// lock locks one user deliberately, with a note (domain.User.LockByAdmin).
 func (s *Server) lock(ctx context.Context, p Principal, org, username, note string) (domain.User, error) {
 	if err := s.manage(p, org); err != nil {
-		return domain.User{}, err
-	}
-	if err := checkNote(note); err != nil {
 		return domain.User{}, err
 	}
 	return s.Store.LockUser(ctx, org, username, note, p.Actor, source(ctx))
@@ -122,14 +114,20 @@ func (s *Server) manage(p Principal, org string) error {
 	return p.Allow(domain.RoleStaff, domain.RoleAdmin)
 }
 
-// maxNote bounds notes on locks and rejections.
-const maxNote = 1000
-
-func checkNote(note string) error {
-	if len(note) > maxNote {
-		return domain.Errorf(domain.CodeInvalid, "note is longer than %d bytes", maxNote)
+// changeOrg changes the org's name and policy settings given in patch,
+// from the API or the UI's policy form alike; the store checks the result
+// (domain.Org.Normalize).
+func (s *Server) changeOrg(ctx context.Context, p Principal, org string, patch orgPatch) (domain.Org, error) {
+	if err := p.Org(org); err != nil {
+		return domain.Org{}, err
 	}
-	return nil
+	if err := p.Allow(domain.RoleStaff, domain.RoleAdmin); err != nil {
+		return domain.Org{}, err
+	}
+	if patch.empty() {
+		return domain.Org{}, domain.Errorf(domain.CodeInvalid, "no field to change")
+	}
+	return s.Store.ChangeOrg(ctx, org, patch.apply, p.Actor, source(ctx))
 }
 
 func (s *Server) unlocked(channel string, n int) {

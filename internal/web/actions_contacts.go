@@ -20,16 +20,11 @@ func grantContacts(p Principal, org string) error {
 	return p.Allow(domain.RoleStaff)
 }
 
-// addContact adds a contact to the org. The contact answered names, in
-// SharedWith, the other orgs that have the same address.
+// addContact adds a contact to the org; the store checks it
+// (domain.Contact.Normalize). The contact answered names, in SharedWith,
+// the other orgs that have the same address.
 func (s *Server) addContact(ctx context.Context, p Principal, org string, c domain.Contact) (domain.Contact, error) {
 	if err := grantContacts(p, org); err != nil {
-		return c, err
-	}
-	if err := checkLength("email", c.Email, maxEmailBytes); err != nil {
-		return c, err
-	}
-	if err := checkLength("name", c.Name, maxNameBytes); err != nil {
 		return c, err
 	}
 	return s.Store.AddContact(ctx, org, c, p.Actor, source(ctx))
@@ -40,7 +35,7 @@ func (s *Server) removeContact(ctx context.Context, p Principal, org, email stri
 	if err := grantContacts(p, org); err != nil {
 		return err
 	}
-	if err := checkLength("email", email, maxEmailBytes); err != nil {
+	if err := domain.CheckEmail("email", email); err != nil {
 		return err
 	}
 	return s.Store.RemoveContact(ctx, org, email, p.Actor, source(ctx))

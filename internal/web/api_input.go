@@ -21,12 +21,6 @@ import (
 // maxBodyBytes bounds a request body.
 const maxBodyBytes = 64 << 10
 
-// Bounds on free-text fields, in bytes.
-const (
-	maxNameBytes  = 200 // org, contact and display names
-	maxEmailBytes = 254 // RFC 5321's path limit
-)
-
 // readJSONBody decodes the body, a single JSON object, into v. It must be at
 // most maxBodyBytes, be sent as application/json, and hold no unknown
 // fields and nothing after the object. An empty body is accepted, leaving v
@@ -164,16 +158,12 @@ func (o *optionalString) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// readNote reads a body {"note": "..."} whose note is required.
+// readNote reads a body {"note": "..."}. The rule that needs the note
+// (domain.User.LockByAdmin, domain.Item.Resolve) checks it.
 func readNote(r *http.Request) (string, error) {
 	var in struct {
 		Note string `json:"note"`
 	}
-	if err := readJSONBody(r, &in, false); err != nil {
-		return "", err
-	}
-	if strings.TrimSpace(in.Note) == "" {
-		return "", domain.Errorf(domain.CodeInvalid, "note is required")
-	}
-	return in.Note, checkNote(in.Note)
+	err := readJSONBody(r, &in, false)
+	return in.Note, err
 }

@@ -25,11 +25,10 @@ func (s *Server) apiOrgCreate(w http.ResponseWriter, r *http.Request, _ Principa
 	if in.Name == nil {
 		return domain.Errorf(domain.CodeInvalid, "name is required")
 	}
-	if err := in.check(); err != nil {
+	o := domain.Org{Slug: in.Slug, Policy: domain.DefaultPolicy()}
+	if err := in.apply(&o); err != nil {
 		return err
 	}
-	o := domain.Org{Slug: in.Slug, Policy: domain.DefaultPolicy()}
-	in.apply(&o)
 	o, err := s.Store.CreateOrg(r.Context(), o)
 	if err != nil {
 		return err

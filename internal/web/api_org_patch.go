@@ -3,75 +3,60 @@ package web
 import (
 	"time"
 
+	"github.com/unlockd/unlockd/internal/config"
 	"github.com/unlockd/unlockd/internal/domain"
 )
 
-// orgPatch holds the name and policy fields of an org body; a field left
-// out is not changed.
+// orgPatch holds the name and policy settings of an org body, or of the
+// UI's policy form; a field left out is not changed. Durations are text in
+// the configuration file's units (config.ParseDuration: "90s", "15m",
+// "12h", "1d", "0"), read by the one parser both ways share; the ranges
+// are the domain's (domain.Policy.Validate), checked when the result is
+// stored.
 type orgPatch struct {
-	Name               *string       `json:"name"`
-	MaxFailedLogins    *int          `json:"max_failed_logins"`
-	LockoutDuration    *jsonDuration `json:"lockout_duration"`
-	FailureWindow      *jsonDuration `json:"failure_window"`
-	AutoUnlock         *bool         `json:"auto_unlock"`
-	MaxRequestsPerHour *int          `json:"max_requests_per_hour"`
-	MaxUnverified      *int          `json:"max_unverified_per_hour"`
-}
-
-// Upper bounds of policy values, so that every value fits its column.
-const (
-	maxPolicyCount    = 1_000_000
-	maxPolicyDuration = 100 * 365 * 24 * time.Hour
-)
-
-// check validates the fields that are given.
-func (p orgPatch) check() error {
-	if p.Name != nil {
-		if *p.Name == "" {
-			return domain.Errorf(domain.CodeInvalid, "name must not be empty")
-		}
-		if err := checkLength("name", *p.Name, maxNameBytes); err != nil {
-			return err
-		}
-	}
-	for field, v := range map[string]*int{"max_failed_logins": p.MaxFailedLogins, "max_requests_per_hour": p.MaxRequestsPerHour,
-		"max_unverified_per_hour": p.MaxUnverified} {
-		if v != nil && (*v < 0 || *v > maxPolicyCount) {
-			return domain.Errorf(domain.CodeInvalid, "%s must be from 0 to %d", field, maxPolicyCount)
-		}
-	}
-	for field, v := range map[string]*jsonDuration{"lockout_duration": p.LockoutDuration, "failure_window": p.FailureWindow} {
-		if v != nil && (*v < 0 || time.Duration(*v) > maxPolicyDuration) {
-			return domain.Errorf(domain.CodeInvalid, "%s must be from 0s to 36500d", field)
-		}
-	}
-	return nil
+	Name               *string `json:"name"`
+	MaxFailedLogins    *int    `json:"max_failed_logins"`
+	LockoutDuration    *string `json:"lockout_duration"`
+	FailureWindow      *string `json:"failure_window"`
+	AutoUnlock         *bool   `json:"auto_unlock"`
+	MaxRequestsPerHour *int    `json:"max_requests_per_hour"`
+	MaxUnverified      *int    `json:"max_unverified_per_hour"`
 }
 
 // empty reports whether no field is given.
 func (p orgPatch) empty() bool { return p == orgPatch{} }
 
-// apply sets the given fields on o.
-func (p orgPatch) apply(o *domain.Org) {
+// apply sets the given fields on o. A duration that does not parse is an
+// error naming its field.
+func (p orgPatch) apply(o *domain.Org) error {
 	if p.Name != nil {
 		o.Name = *p.Name
 	}
-	if p.MaxFailedLogins != nil {
-		o.Policy.MaxFailedLogins = *p.MaxFailedLogins
+	for _, d := range []struct {
+		key  string
+		text *string
+		to   *time.Duration
+	}{{"lockout_duration", p.LockoutDuration, &o.Policy.LockoutDuration}, {"failure_window", p.FailureWindow, &o.Policy.FailureWindow}} {
+		if d.text == nil {
+			continue
+		}
+		v, err := config.ParseDuration(*d.text)
+		if err != nil {
+			return domain.Errorf(domain.CodeInvalid, "%s: %v", d.key, err)
+		}
+		*d.to = v
 	}
-	if p.LockoutDuration != nil {
-		o.Policy.LockoutDuration = time.Duration(*p.LockoutDuration)
-	}
-	if p.FailureWindow != nil {
-		o.Policy.FailureWindow = time.Duration(*p.FailureWindow)
+	for _, n := range []struct {
+		v  *int
+		to *int
+	}{{p.MaxFailedLogins, &o.Policy.MaxFailedLogins}, {p.MaxRequestsPerHour, &o.Policy.MaxRequestsPerHour},
+		{p.MaxUnverified, &o.Policy.MaxUnverifiedPerHour}} {
+		if n.v != nil {
+			*n.to = *n.v
+		}
 	}
 	if p.AutoUnlock != nil {
 		o.Policy.AutoUnlock = *p.AutoUnlock
 	}
-	if p.MaxRequestsPerHour != nil {
-		o.Policy.MaxRequestsPerHour = *p.MaxRequestsPerHour
-	}
-	if p.MaxUnverified != nil {
-		o.Policy.MaxUnverifiedPerHour = *p.MaxUnverified
-	}
+	return nil
 }

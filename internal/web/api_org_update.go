@@ -2,8 +2,6 @@ package web
 
 import (
 	"net/http"
-
-	"github.com/unlockd/unlockd/internal/domain"
 )
 
 // apiOrgUpdate changes an organisation's name or policy: only the fields
@@ -17,16 +15,7 @@ func (s *Server) apiOrgUpdate(w http.ResponseWriter, r *http.Request, p Principa
 	if err := readJSONBody(r, &in, false); err != nil {
 		return err
 	}
-	if in.empty() {
-		return domain.Errorf(domain.CodeInvalid, "no field to change")
-	}
-	if err := in.check(); err != nil {
-		return err
-	}
-	o, err := s.Store.ChangeOrg(r.Context(), slug, func(o *domain.Org) error {
-		in.apply(o)
-		return nil
-	}, p.Actor, source(r.Context()))
+	o, err := s.changeOrg(r.Context(), p, slug, in)
 	if err != nil {
 		return err
 	}

@@ -10,8 +10,8 @@ import (
 	"github.com/unlockd/unlockd/internal/store"
 )
 
-// Pagination. Every list takes ?limit= (default defaultListLimit, capped at
-// store.MaxLimit) and ?cursor=, and answers {"items": [...],
+// Pagination. Every list takes ?limit= (default defaultListLimit, from 1 to
+// store.MaxLimit; outside that range it is refused) and ?cursor=, and answers {"items": [...],
 // "next_cursor": "..."}. A cursor is opaque to clients: base64url of the
 // list's kind and the sort key of the last item returned. next_cursor is
 // set whenever a page came back full, so the last page may be empty; a
@@ -44,10 +44,10 @@ func readListPage(r *http.Request, kind string) (listPage, error) {
 	q := r.URL.Query()
 	if q.Has("limit") {
 		n, err := strconv.Atoi(q.Get("limit"))
-		if err != nil || n < 1 {
+		if err != nil || n < 1 || n > store.MaxLimit {
 			return pg, domain.Errorf(domain.CodeInvalid, "limit must be a whole number from 1 to %d", store.MaxLimit)
 		}
-		pg.limit = min(n, store.MaxLimit)
+		pg.limit = n
 	}
 	if q.Has("cursor") {
 		raw, err := base64.RawURLEncoding.DecodeString(q.Get("cursor"))

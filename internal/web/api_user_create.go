@@ -45,21 +45,20 @@ func (s *Server) apiUserCreate(w http.ResponseWriter, r *http.Request, p Princip
 	return nil
 }
 
-// user validates the body; the caller hashes the password, if one is given.
+// user checks the body as the store will (address.Check,
+// domain.User.Normalize), before the password is hashed; the caller
+// hashes it, if one is given.
 func (in userCreate) user() (domain.User, error) {
 	u := domain.User{Username: in.Username, DisplayName: in.DisplayName}
-	if err := domain.ValidateUsername(in.Username); err != nil {
-		return u, err
-	}
-	if err := checkLength("display_name", in.DisplayName, maxNameBytes); err != nil {
-		return u, err
-	}
 	if in.Email != "" {
-		email, err := address.Normalize(in.Email)
-		if err != nil || len(in.Email) > maxEmailBytes {
-			return u, domain.Errorf(domain.CodeInvalid, "email is not a valid address")
+		email, err := address.Check("email", in.Email)
+		if err != nil {
+			return u, err
 		}
 		u.Email = email
+	}
+	if err := u.Normalize(); err != nil {
+		return u, err
 	}
 	if in.Password.Set {
 		if err := domain.CheckPassword(in.Password.Value, u.Username, u.Email, u.DisplayName); err != nil {

@@ -138,29 +138,11 @@ func optTime(t time.Time) *time.Time {
 	return &t
 }
 
-// jsonDuration is a policy duration in JSON: text as in the configuration file
-// ("30m", "12h", "7d", "0s"), whole seconds only, since that is what the
-// store keeps.
+// jsonDuration is a policy duration in JSON: text as the configuration file
+// writes it ("30m", "12h", "7d", "0s"), which is what orgPatch reads back.
 type jsonDuration time.Duration
 
 // MarshalJSON writes d as configuration-file text.
 func (d jsonDuration) MarshalJSON() ([]byte, error) {
 	return json.Marshal(config.Duration(d).String())
-}
-
-// UnmarshalJSON reads duration text.
-func (d *jsonDuration) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err != nil {
-		return domain.Errorf(domain.CodeInvalid, "a duration must be a string such as \"30m\", \"12h\" or \"7d\"")
-	}
-	v, err := config.ParseDuration(s)
-	if err != nil {
-		return domain.Errorf(domain.CodeInvalid, "%s", err.Error())
-	}
-	if v%time.Second != 0 {
-		return domain.Errorf(domain.CodeInvalid, "duration %q must be whole seconds", s)
-	}
-	*d = jsonDuration(v)
-	return nil
 }

@@ -15,6 +15,8 @@ func (u *ui) funcs() template.FuncMap {
 		"when":     when,
 		"userPath": userPath,
 		"locked":   func(usr domain.User) bool { return usr.LockedAt(u.Now()) },
+		"lockable": func(usr domain.User) bool { return usr.Lockable(u.Now()) },
+		"maxNote":  func() int { return domain.MaxNoteBytes },
 		"decide": func(v view, r store.Request) decideArgs {
 			return decideArgs{View: v, Request: r}
 		},

@@ -30,10 +30,10 @@ func (u *ui) orgPage(w http.ResponseWriter, r *http.Request, v *visit) error {
 	if d.Failed, err = u.Store.ListUsers(ctx, org.Slug, store.UserFilter{FailedOnly: true, Limit: store.MaxLimit}); err != nil {
 		return err
 	}
-	pending, err := u.Store.ListRequests(ctx, store.RequestFilter{OrgSlug: org.Slug, State: domain.ItemPending, Limit: store.MaxLimit})
+	pending, err := u.Store.PendingByOrg(ctx, org.Slug)
 	if err != nil {
 		return err
 	}
-	d.Pending = len(pending)
+	d.Pending = pending[org.Slug]
 	return u.render(w, r, http.StatusOK, "org", orgView(v, org, "overview", "Overview", d))
 }

@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/unlockd/unlockd/internal/domain"
-	"github.com/unlockd/unlockd/internal/store"
 )
 
 // orgRow is one line of the organisations page.
@@ -24,13 +23,9 @@ func (u *ui) orgsPage(w http.ResponseWriter, r *http.Request, v *visit) error {
 	if err != nil {
 		return err
 	}
-	pending, err := u.Store.ListRequests(r.Context(), store.RequestFilter{State: domain.ItemPending, Limit: store.MaxLimit})
+	counts, err := u.Store.PendingByOrg(r.Context(), "")
 	if err != nil {
 		return err
-	}
-	counts := map[string]int{}
-	for _, req := range pending {
-		counts[req.OrgSlug]++
 	}
 	rows := make([]orgRow, len(orgs))
 	for i, o := range orgs {

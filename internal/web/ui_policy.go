@@ -1,16 +1,21 @@
 package web
 
 import (
+	"errors"
+	"math"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
-	"time"
 
+	"github.com/unlockd/unlockd/internal/config"
 	"github.com/unlockd/unlockd/internal/domain"
 )
 
-// policyForm is the security-policy form, as typed: durations are Go
-// durations ("15m", "12h", "0").
+// policyForm is the security-policy form, as typed. Durations are written
+// as the configuration file and the API write them ("15m", "12h", "1d",
+// "0s"); the values go through the API's orgPatch, so the same text is
+// accepted or refused, with the same words, both ways.
 type policyForm struct {
 	MaxFailedLogins    string
 	LockoutDuration    string
@@ -24,54 +29,56 @@ type policyForm struct {
 func formOfPolicy(p domain.Policy) policyForm {
 	return policyForm{
 		MaxFailedLogins:    strconv.Itoa(p.MaxFailedLogins),
-		LockoutDuration:    formatDuration(p.LockoutDuration),
-		FailureWindow:      formatDuration(p.FailureWindow),
+		LockoutDuration:    config.Duration(p.LockoutDuration).String(),
+		FailureWindow:      config.Duration(p.FailureWindow).String(),
 		AutoUnlock:         p.AutoUnlock,
 		MaxRequestsPerHour: strconv.Itoa(p.MaxRequestsPerHour),
 		MaxUnverified:      strconv.Itoa(p.MaxUnverifiedPerHour),
 	}
 }
 
-// policy parses the form; the store validates the ranges.
-func (f policyForm) policy() (domain.Policy, error) {
-	var p domain.Policy
-	var err error
-	number := func(name, s string) int {
-		n, e := strconv.Atoi(strings.TrimSpace(s))
-		if e != nil && err == nil {
-			err = domain.Errorf(domain.CodeInvalid, "%s must be a whole number", name)
-		}
-		return n
+// policyFormOf reads the posted form.
+func policyFormOf(v url.Values) policyForm {
+	return policyForm{
+		MaxFailedLogins:    v.Get("max_failed_logins"),
+		LockoutDuration:    v.Get("lockout_duration"),
+		FailureWindow:      v.Get("failure_window"),
+		AutoUnlock:         v.Get("auto_unlock") != "",
+		MaxRequestsPerHour: v.Get("max_requests_per_hour"),
+		MaxUnverified:      v.Get("max_unverified_per_hour"),
 	}
-	duration := func(name, s string) time.Duration {
-		d, e := time.ParseDuration(strings.TrimSpace(s))
-		if e != nil && err == nil {
-			err = domain.Errorf(domain.CodeInvalid, "%s must be a duration such as 15m or 12h, or 0", name)
-		}
-		return d
-	}
-	p.MaxFailedLogins = number("failed logins before a lock", f.MaxFailedLogins)
-	p.LockoutDuration = duration("lockout duration", f.LockoutDuration)
-	p.FailureWindow = duration("failure window", f.FailureWindow)
-	p.AutoUnlock = f.AutoUnlock
-	p.MaxRequestsPerHour = number("requests per contact per hour", f.MaxRequestsPerHour)
-	p.MaxUnverifiedPerHour = number("unverified requests answered per hour", f.MaxUnverified)
-	return p, err
 }
 
-// formatDuration writes d the way people type it: 12h rather than 12h0m0s.
-func formatDuration(d time.Duration) string {
-	if d == 0 {
-		return "0"
+// patch turns the form into the orgPatch the API would read: every field
+// is set. A count that is not a whole number is refused here, naming its
+// field; one too large for an int is passed on as such, for the domain's
+// range check to refuse in its own words.
+func (f policyForm) patch() (orgPatch, error) {
+	var err error
+	number := func(key, s string) *int {
+		t := strings.TrimSpace(s)
+		n, e := strconv.Atoi(t)
+		switch {
+		case e == nil:
+		case errors.Is(e, strconv.ErrRange) && strings.HasPrefix(t, "-"):
+			n = math.MinInt
+		case errors.Is(e, strconv.ErrRange):
+			n = math.MaxInt
+		case err == nil:
+			err = domain.Errorf(domain.CodeInvalid, "%s must be a whole number, not %.32q", key, s)
+		}
+		return &n
 	}
-	s := d.String()
-	if strings.HasSuffix(s, "m0s") {
-		s = strings.TrimSuffix(s, "0s")
+	lockout, window, auto := f.LockoutDuration, f.FailureWindow, f.AutoUnlock
+	p := orgPatch{
+		MaxFailedLogins:    number("max_failed_logins", f.MaxFailedLogins),
+		LockoutDuration:    &lockout,
+		FailureWindow:      &window,
+		AutoUnlock:         &auto,
+		MaxRequestsPerHour: number("max_requests_per_hour", f.MaxRequestsPerHour),
+		MaxUnverified:      number("max_unverified_per_hour", f.MaxUnverified),
 	}
-	if strings.HasSuffix(s, "h0m") {
-		s = strings.TrimSuffix(s, "0m")
-	}
-	return s
+	return p, err
 }
 
 // policyPage shows the org's security-policy form.

@@ -3,9 +3,6 @@ package web
 import (
 	"fmt"
 	"net/http"
-	"strings"
-
-	"github.com/unlockd/unlockd/internal/domain"
 )
 
 // rejectRequest declines a pending request with a note, which the answer to
@@ -15,10 +12,6 @@ func (u *ui) rejectRequest(w http.ResponseWriter, r *http.Request, v *visit) err
 	if err != nil {
 		return err
 	}
-	note := strings.TrimSpace(r.PostForm.Get("note"))
-	if note == "" {
-		return u.done(w, r, "/queue", domain.Errorf(domain.CodeInvalid, "say why the request is declined: the contact reads the note"), "")
-	}
-	req, err := u.reject(r.Context(), v.Principal, id, note)
+	req, err := u.reject(r.Context(), v.Principal, id, r.PostForm.Get("note"))
 	return u.done(w, r, "/queue", err, fmt.Sprintf("Request #%d declined; %s stays locked.", id, req.Username))
 }

@@ -2,7 +2,6 @@ package web_test
 
 import (
 	"context"
-	"io"
 	"net/http"
 	"net/netip"
 	"net/url"
@@ -112,24 +111,10 @@ func mustServiceToken(t *testing.T, f *uiFixture) string {
 // authenticate asks /authenticate about bob with a wrong password.
 func authenticate(t *testing.T, f *uiFixture, token string) (int, string) {
 	t.Helper()
-	req, err := http.NewRequest(http.MethodPost, f.Server.URL+"/api/v1/orgs/acme/authenticate",
-		strings.NewReader(`{"username":"bob","password":"not bob's"}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+token)
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.StatusCode == http.StatusTooManyRequests && resp.Header.Get("Retry-After") == "" {
+	status, header, body := uiFixtureAPI(t, f, token, http.MethodPost, "/api/v1/orgs/acme/authenticate",
+		`{"username":"bob","password":"not bob's"}`)
+	if status == http.StatusTooManyRequests && header.Get("Retry-After") == "" {
 		t.Error("429 without Retry-After")
 	}
-	return resp.StatusCode, string(body)
+	return status, string(body)
 }
