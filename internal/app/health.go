@@ -198,18 +198,21 @@ func isTimeout(err error) bool {
 // sender-authentication failure, else the database.
 type sourced struct{ h intake.Handler }
 
-func (s sourced) HandleBatch(ctx context.Context, batch []intake.Message) []intake.Result {
-	out := s.h.HandleBatch(ctx, batch)
-	for i, r := range out {
-		switch {
-		case r.Err == nil:
-		case senderauth.IsTemporary(r.Err):
-			out[i].Err = &peerError{peer: metrics.PeerDNS, err: r.Err}
-		default:
-			out[i].Err = &peerError{peer: metrics.PeerDatabase, err: r.Err}
+func (s sourced) Prepare(ctx context.Context, batch []intake.Message) intake.Prepared {
+	p := s.h.Prepare(ctx, batch)
+	return intake.Decided(func(ctx context.Context) []intake.Result {
+		out := p.Decide(ctx)
+		for i, r := range out {
+			switch {
+			case r.Err == nil:
+			case senderauth.IsTemporary(r.Err):
+				out[i].Err = &peerError{peer: metrics.PeerDNS, err: r.Err}
+			default:
+				out[i].Err = &peerError{peer: metrics.PeerDatabase, err: r.Err}
+			}
 		}
-	}
-	return out
+		return out
+	})
 }
 
 // sourcedCheckpoints tags the checkpoint store's errors as the database's;

@@ -112,14 +112,17 @@ type countingHandler struct {
 	done chan struct{}
 }
 
-func (c *countingHandler) HandleBatch(ctx context.Context, batch []intake.Message) []intake.Result {
-	out := c.h.HandleBatch(ctx, batch)
-	for _, r := range out {
-		if r.Err == nil {
-			if c.n--; c.n == 0 {
-				close(c.done)
+func (c *countingHandler) Prepare(ctx context.Context, batch []intake.Message) intake.Prepared {
+	p := c.h.Prepare(ctx, batch)
+	return intake.Decided(func(ctx context.Context) []intake.Result {
+		out := p.Decide(ctx)
+		for _, r := range out {
+			if r.Err == nil {
+				if c.n--; c.n == 0 {
+					close(c.done)
+				}
 			}
 		}
-	}
-	return out
+		return out
+	})
 }

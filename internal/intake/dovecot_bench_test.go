@@ -1,6 +1,7 @@
 package intake_test
 
 import (
+	"context"
 	"os"
 	"strconv"
 	"testing"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/unlockd/unlockd/internal/intake"
 	"github.com/unlockd/unlockd/internal/mailtest"
+	"github.com/unlockd/unlockd/internal/outbox"
 	"github.com/unlockd/unlockd/internal/storetest"
 )
 
@@ -34,6 +36,11 @@ func BenchmarkBacklogDovecot(b *testing.B) {
 				}
 				b.Cleanup(func() { d.Close() })
 				f := newFixtureTB(b, storetest.Open(b, e), n)
+				renderer, err := outbox.NewRenderer("", "support@example.com", "unlockd")
+				if err != nil {
+					b.Fatal(err)
+				}
+				f.pipe.Render = renderer.Decision // every reply is queued, as in serve
 				msgs := make([][]byte, n)
 				for i := range msgs {
 					msgs[i] = f.signed(i)
@@ -51,6 +58,13 @@ func BenchmarkBacklogDovecot(b *testing.B) {
 				startWatcher(b, c, counter, f.st)
 				<-done
 				took := time.Since(began)
+				b.StopTimer()
+				if got := f.unlockedTB(b); got != n {
+					b.Fatalf("%d of %d users unlocked", got, n)
+				}
+				if mails, err := f.st.Outbox(context.Background(), ""); err != nil || len(mails) != n {
+					b.Fatalf("%d replies queued, %v; want %d", len(mails), err, n)
+				}
 				b.ReportMetric(float64(n)/took.Seconds(), "msgs/s")
 				b.ReportMetric(float64(n)/floor.Seconds(), "floor-msgs/s")
 				b.ReportMetric(floor.Seconds()/took.Seconds(), "ratio")

@@ -50,10 +50,13 @@ type result struct {
 }
 
 // drain decides the messages above the checkpoint and the deferred ones
-// that are due, a batch at a time. When ctx ends it finishes the message in
-// hand, files what it decided and records where it got to before
-// returning. nextDue is when the next deferred message falls due (zero:
-// none is waiting).
+// that are due, a batch at a time, listing the mailbox once per round. It
+// pipelines: while one batch is decided (the database's turn), the next is
+// fetched and prepared (IMAP's and the cores' turn); the IMAP commands
+// themselves never overlap. When ctx ends it finishes the batch in hand,
+// files what it decided and records where it got to before returning.
+// nextDue is when the next deferred message falls due (zero: none is
+// waiting).
 func (w *Watcher) drain(ctx context.Context, c *imapclient.Client, uidvalidity uint32) (nextDue time.Time, err error) {
 	stopping := ctx
 	ctx = context.WithoutCancel(ctx)
@@ -65,9 +68,12 @@ func (w *Watcher) drain(ctx context.Context, c *imapclient.Client, uidvalidity u
 		if err != nil {
 			return time.Time{}, err
 		}
-		waiting, err := w.checkpoints.Deferrals(ctx, w.cfg.Name, uidvalidity, maxDeferralsRead)
-		if err != nil {
-			return time.Time{}, err
+		var waiting []store.Deferral
+		if w.mayHaveDeferrals {
+			if waiting, err = w.checkpoints.Deferrals(ctx, w.cfg.Name, uidvalidity, maxDeferralsRead); err != nil {
+				return time.Time{}, err
+			}
+			w.mayHaveDeferrals = len(waiting) > 0
 		}
 		due, next := w.dueNow(waiting)
 		dueUIDs := make([]uint32, 0, len(due))
@@ -78,36 +84,142 @@ func (w *Watcher) drain(ctx context.Context, c *imapclient.Client, uidvalidity u
 		if err != nil {
 			return time.Time{}, err
 		}
-		var settled []uint32 // due but gone from the mailbox
+		var gone []uint32 // due but no longer in the mailbox
 		for _, u := range dueUIDs {
 			if !containsUID(old, u) {
-				settled = append(settled, u)
+				gone = append(gone, u)
 			}
 		}
-		batch := append(old, fresh...)
-		if len(batch) > w.cfg.BatchSize {
-			batch = batch[:w.cfg.BatchSize]
+		queue := append(old, fresh...)
+		if len(queue) == 0 {
+			return next, w.checkpoints.SaveDeferrals(ctx, w.cfg.Name, uidvalidity, nil, gone)
 		}
-		if len(batch) == 0 {
-			return next, w.checkpoints.SaveDeferrals(ctx, w.cfg.Name, uidvalidity, nil, settled)
-		}
-		results, err := w.decideBatch(ctx, stopping, c, uidvalidity, batch, due)
-		if err != nil {
+		r := &round{w: w, c: c, uidvalidity: uidvalidity, due: due, last: last, settled: gone}
+		if err := r.run(ctx, stopping, queue); err != nil {
 			return time.Time{}, err
-		}
-		done, toDefer, herr := w.settle(batch, results, last, due, &settled)
-		if err := w.checkpoints.SaveDeferrals(ctx, w.cfg.Name, uidvalidity, toDefer, settled); err != nil {
-			return time.Time{}, err
-		}
-		if done > last {
-			if err := w.checkpoints.SetCheckpoint(ctx, w.cfg.Name, uidvalidity, done); err != nil {
-				return time.Time{}, err
-			}
-		}
-		if herr != nil {
-			return time.Time{}, herr
 		}
 	}
+}
+
+// round works through one listing of the mailbox.
+type round struct {
+	w           *Watcher
+	c           *imapclient.Client
+	uidvalidity uint32
+	due         map[uint32]store.Deferral
+	last        uint32   // the checkpoint
+	settled     []uint32 // deferrals settled and not yet saved
+}
+
+// staged is a batch fetched and prepared, ready to be decided.
+type staged struct {
+	batch    []sized
+	results  []result // vanished messages already marked
+	msgs     []Message
+	at       []int // batch index of each of msgs
+	prepared Prepared
+	err      error
+}
+
+// run decides queue in batches, each one's decision overlapping the next
+// one's fetch and preparation.
+func (r *round) run(ctx, stopping context.Context, queue []sized) error {
+	take := func() []sized {
+		n := min(len(queue), r.w.cfg.BatchSize)
+		b := queue[:n]
+		queue = queue[n:]
+		return b
+	}
+	next := r.stage(ctx, take())
+	for {
+		cur := next
+		if cur.err != nil {
+			return cur.err
+		}
+		var ahead chan staged
+		if len(queue) > 0 && stopping.Err() == nil {
+			ahead = make(chan staged, 1)
+			batch := take()
+			go func() { ahead <- r.stage(ctx, batch) }()
+		}
+		results := r.decide(ctx, cur)
+		if ahead != nil {
+			next = <-ahead
+		}
+		if err := r.file(ctx, cur.batch, results); err != nil {
+			return err
+		}
+		if ahead == nil {
+			return nil
+		}
+	}
+}
+
+// stage fetches a batch and hands what arrived to the handler's Prepare.
+func (r *round) stage(ctx context.Context, batch []sized) staged {
+	st := staged{batch: batch, results: make([]result, len(batch))}
+	fetched, err := r.w.fetch(r.c, r.uidvalidity, batch)
+	if err != nil {
+		st.err = err
+		return st
+	}
+	now := time.Now()
+	for i, s := range batch {
+		msg, ok := fetched[s.uid]
+		if !ok {
+			st.results[i] = result{outcome: vanished}
+			continue
+		}
+		msg.LastTry = r.w.lastTry(r.due[s.uid], now)
+		st.msgs, st.at = append(st.msgs, msg), append(st.at, i)
+	}
+	st.prepared = r.w.handler.Prepare(ctx, st.msgs)
+	return st
+}
+
+// decide has the handler decide a staged batch.
+func (r *round) decide(ctx context.Context, st staged) []result {
+	results := st.results
+	for j, res := range st.prepared.Decide(ctx) {
+		i := st.at[j]
+		var de *DeferError
+		switch {
+		case res.Err == nil:
+			results[i] = result{outcome: decided, folder: res.Folder}
+		case errors.As(res.Err, &de) && !st.msgs[j].LastTry:
+			results[i] = result{outcome: deferred, err: res.Err}
+		default:
+			results[i] = result{outcome: failed, err: res.Err}
+		}
+	}
+	return results
+}
+
+// file moves a decided batch's messages, one command per folder, records
+// the deferrals and the checkpoint, and returns the batch's first failure.
+func (r *round) file(ctx context.Context, batch []sized, results []result) error {
+	moves := map[Folder][]uint32{}
+	for i, res := range results {
+		if res.outcome == decided {
+			moves[res.folder] = append(moves[res.folder], batch[i].uid)
+		}
+	}
+	if err := r.w.move(r.c, moves); err != nil {
+		return err
+	}
+	done, toDefer, herr := r.w.settle(batch, results, r.last, r.due, &r.settled)
+	if err := r.w.checkpoints.SaveDeferrals(ctx, r.w.cfg.Name, r.uidvalidity, toDefer, r.settled); err != nil {
+		return err
+	}
+	r.w.mayHaveDeferrals = r.w.mayHaveDeferrals || len(toDefer) > 0
+	r.settled = nil
+	if done > r.last {
+		if err := r.w.checkpoints.SetCheckpoint(ctx, r.w.cfg.Name, r.uidvalidity, done); err != nil {
+			return err
+		}
+		r.last = done
+	}
+	return herr
 }
 
 // dueNow splits the deferred messages into those due now (at most one
@@ -129,51 +241,6 @@ func (w *Watcher) dueNow(waiting []store.Deferral) (due map[uint32]store.Deferra
 // must be decided now whatever happens: its tries or its time are up.
 func (w *Watcher) lastTry(d store.Deferral, now time.Time) bool {
 	return d.Tries+1 >= w.cfg.DeferTries || (!d.FirstTryAt.IsZero() && now.Sub(d.FirstTryAt) >= w.cfg.DeferMaxAge)
-}
-
-// decideBatch fetches the batch, hands what arrived to the handler in one
-// call, and files the decided messages, one command per folder. due holds
-// the deferrals of the batch's messages that were set aside before.
-func (w *Watcher) decideBatch(ctx, stopping context.Context, c *imapclient.Client, uidvalidity uint32, batch []sized, due map[uint32]store.Deferral) ([]result, error) {
-	fetched, err := w.fetch(c, uidvalidity, batch)
-	if err != nil {
-		return nil, err
-	}
-	results := make([]result, len(batch))
-	if stopping.Err() != nil {
-		return results, nil // nothing started
-	}
-	now := time.Now()
-	var msgs []Message
-	var at []int // batch index of each of msgs
-	for i, s := range batch {
-		msg, ok := fetched[s.uid]
-		if !ok {
-			results[i] = result{outcome: vanished}
-			continue
-		}
-		msg.LastTry = w.lastTry(due[s.uid], now)
-		msgs, at = append(msgs, msg), append(at, i)
-	}
-	for j, r := range w.handler.HandleBatch(ctx, msgs) {
-		i := at[j]
-		var de *DeferError
-		switch {
-		case r.Err == nil:
-			results[i] = result{outcome: decided, folder: r.Folder}
-		case errors.As(r.Err, &de) && !msgs[j].LastTry:
-			results[i] = result{outcome: deferred, err: r.Err}
-		default:
-			results[i] = result{outcome: failed, err: r.Err}
-		}
-	}
-	moves := map[Folder][]uint32{}
-	for i, r := range results {
-		if r.outcome == decided {
-			moves[r.folder] = append(moves[r.folder], batch[i].uid)
-		}
-	}
-	return results, w.move(c, moves)
 }
 
 // settle works out what a decided batch leaves: the checkpoint, which

@@ -2,14 +2,23 @@ package intake
 
 import "context"
 
-// Handler decides a batch of messages, each exactly once, and says where
-// each goes. It must be idempotent: a message decided before a crash comes
-// again after it, and must get the same folder without a second decision.
-// A result's DeferError (such as a DNS failure during sender
-// authentication) sets that message aside for a later try; any other error
-// leaves it in the mailbox and ends the session.
+// Handler decides batches of messages, each message exactly once, and says
+// where each goes, in two steps so that one batch can be prepared while the
+// one before it is decided: Prepare does what needs no shared state
+// (parsing, sender authentication) and may run while an earlier batch's
+// Decide does; Decide records the decisions, one batch at a time, in the
+// order the batches were prepared. It must be idempotent: a message decided
+// before a crash comes again after it, and must get the same folder
+// without a second decision. A result's DeferError (such as a DNS failure
+// during sender authentication) sets that message aside for a later try;
+// any other error leaves it in the mailbox and ends the session.
 type Handler interface {
-	HandleBatch(ctx context.Context, batch []Message) []Result
+	Prepare(ctx context.Context, batch []Message) Prepared
+}
+
+// Prepared is a batch made ready by Handler.Prepare.
+type Prepared interface {
+	Decide(ctx context.Context) []Result
 }
 
 // Result is what became of one message of a batch.
@@ -18,17 +27,33 @@ type Result struct {
 	Err    error
 }
 
-// OneByOne adapts a function deciding one message at a time to Handler.
+// OneByOne adapts a function deciding one message at a time to Handler:
+// everything happens in Decide.
 type OneByOne func(ctx context.Context, m Message) (Folder, error)
 
-// HandleBatch implements Handler.
-func (f OneByOne) HandleBatch(ctx context.Context, batch []Message) []Result {
-	out := make([]Result, len(batch))
-	for i, m := range batch {
-		out[i].Folder, out[i].Err = f(ctx, m)
+// Prepare implements Handler.
+func (f OneByOne) Prepare(_ context.Context, batch []Message) Prepared {
+	return oneByOne{f, batch}
+}
+
+type oneByOne struct {
+	f     OneByOne
+	batch []Message
+}
+
+func (b oneByOne) Decide(ctx context.Context) []Result {
+	out := make([]Result, len(b.batch))
+	for i, m := range b.batch {
+		out[i].Folder, out[i].Err = b.f(ctx, m)
 	}
 	return out
 }
+
+// Decided wraps a function returning results as a Prepared.
+type Decided func(ctx context.Context) []Result
+
+// Decide implements Prepared.
+func (f Decided) Decide(ctx context.Context) []Result { return f(ctx) }
 
 // DeferError is what a Handler returns for a failure that concerns one
 // message only, such as a DKIM key lookup that timed out: the message is

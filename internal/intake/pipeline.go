@@ -35,15 +35,14 @@ type Pipeline struct {
 	Log     *slog.Logger
 }
 
-// HandleBatch implements Handler: it parses and authenticates the messages
-// in parallel across the cores, then decides all that are ready in one
+// Prepare implements Handler: it parses and authenticates the messages in
+// parallel across the cores; Decide then records all that are ready in one
 // store transaction (store.DecideBatch). A temporary sender-authentication
 // failure of a contact's message is returned as a DeferError, so the
 // message is set aside and tried again; every other outcome is a recorded
 // decision.
-func (p *Pipeline) HandleBatch(ctx context.Context, batch []Message) []Result {
+func (p *Pipeline) Prepare(ctx context.Context, batch []Message) Prepared {
 	start := time.Now()
-	out := make([]Result, len(batch))
 	inputs := make([]store.Input, len(batch))
 	errs := make([]error, len(batch))
 	sem := make(chan struct{}, runtime.GOMAXPROCS(0))
@@ -57,24 +56,27 @@ func (p *Pipeline) HandleBatch(ctx context.Context, batch []Message) []Result {
 		})
 	}
 	wg.Wait()
-	var ready []store.Input
-	var at []int
-	for i := range batch {
-		if errs[i] != nil {
-			out[i].Err = errs[i]
-			continue
+	return Decided(func(ctx context.Context) []Result {
+		out := make([]Result, len(batch))
+		var ready []store.Input
+		var at []int
+		for i := range batch {
+			if errs[i] != nil {
+				out[i].Err = errs[i]
+				continue
+			}
+			ready, at = append(ready, inputs[i]), append(at, i)
 		}
-		ready, at = append(ready, inputs[i]), append(at, i)
-	}
-	for j, r := range p.decide(ctx, ready, start) {
-		out[at[j]] = r
-	}
-	return out
+		for j, r := range p.decide(ctx, ready, start) {
+			out[at[j]] = r
+		}
+		return out
+	})
 }
 
-// Handle decides one message: HandleBatch of one.
+// Handle decides one message: Prepare and Decide of a batch of one.
 func (p *Pipeline) Handle(ctx context.Context, m Message) (Folder, error) {
-	r := p.HandleBatch(ctx, []Message{m})[0]
+	r := p.Prepare(ctx, []Message{m}).Decide(ctx)[0]
 	return r.Folder, r.Err
 }
 

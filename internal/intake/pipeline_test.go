@@ -160,12 +160,15 @@ type tee struct {
 	rec *recorder
 }
 
-func (t tee) HandleBatch(ctx context.Context, batch []intake.Message) []intake.Result {
-	out := t.h.HandleBatch(ctx, batch)
-	for i, r := range out {
-		if r.Err == nil {
-			t.rec.Handle(ctx, batch[i])
+func (t tee) Prepare(ctx context.Context, batch []intake.Message) intake.Prepared {
+	p := t.h.Prepare(ctx, batch)
+	return intake.Decided(func(ctx context.Context) []intake.Result {
+		out := p.Decide(ctx)
+		for i, r := range out {
+			if r.Err == nil {
+				t.rec.Handle(ctx, batch[i])
+			}
 		}
-	}
-	return out
+		return out
+	})
 }

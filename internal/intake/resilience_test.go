@@ -55,13 +55,23 @@ func (f *fixture) signed(i int) []byte {
 }
 
 // unlocked counts users of acme that are no longer locked.
-func (f *fixture) unlocked(t *testing.T) int {
+func (f *fixture) unlocked(t *testing.T) int { return f.unlockedTB(t) }
+
+func (f *fixture) unlockedTB(t testing.TB) int {
 	t.Helper()
-	users, err := f.st.ListUsers(context.Background(), "acme", store.UserFilter{Status: domain.StatusActive, Limit: store.MaxLimit})
-	if err != nil {
-		t.Fatal(err)
+	n, after := 0, ""
+	for {
+		users, err := f.st.ListUsers(context.Background(), "acme", store.UserFilter{Status: domain.StatusActive,
+			AfterUsername: after, Limit: store.MaxLimit})
+		if err != nil {
+			t.Fatal(err)
+		}
+		n += len(users)
+		if len(users) < store.MaxLimit {
+			return n
+		}
+		after = users[len(users)-1].Username
 	}
-	return len(users)
 }
 
 func (f *fixture) decisions(t *testing.T) int {

@@ -96,6 +96,10 @@ type Watcher struct {
 	OnState func(st State, cause error)
 
 	failures failureRun // used by the Run goroutine only
+	// mayHaveDeferrals is false once a read found no deferred message and
+	// none was deferred since, so that an idle mailbox's every wake-up
+	// costs no query for them. Each session starts by reading them.
+	mayHaveDeferrals bool
 }
 
 // State is where a watcher stands, for readiness reports.
@@ -243,6 +247,7 @@ func (w *Watcher) session(ctx context.Context) (err error) {
 	// hold up a stop for longer than one command timeout.
 	defer context.AfterFunc(ctx, func() { time.AfterFunc(w.cfg.Timeout, func() { c.Close() }) })()
 	w.setState(StateConnected, nil)
+	w.mayHaveDeferrals = true
 	idle := w.cfg.IDLE && (c.Caps().Has(imap.CapIdle) || c.Caps().Has(imap.CapIMAP4rev2))
 	for {
 		nextDue, err := w.drain(ctx, c, sel.UIDValidity)

@@ -38,9 +38,9 @@ func (r *recorder) Handle(_ context.Context, m intake.Message) (intake.Folder, e
 	return intake.Processed, nil
 }
 
-// HandleBatch implements intake.Handler.
-func (r *recorder) HandleBatch(ctx context.Context, batch []intake.Message) []intake.Result {
-	return intake.OneByOne(r.Handle).HandleBatch(ctx, batch)
+// Prepare implements intake.Handler.
+func (r *recorder) Prepare(ctx context.Context, batch []intake.Message) intake.Prepared {
+	return intake.OneByOne(r.Handle).Prepare(ctx, batch)
 }
 
 func (r *recorder) count() int { r.mu.Lock(); defer r.mu.Unlock(); return len(r.seen) }
