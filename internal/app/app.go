@@ -146,6 +146,7 @@ func (a *App) buildWatchers() {
 			IDLE: mb.IMAP.IDLE, PollInterval: mb.IMAP.PollInterval.Std(), MaxMessageBytes: int64(a.cfg.Limits.MaxMessageBytes),
 			Timeout:    mb.IMAP.Timeout.Std(),
 			DeferTries: a.cfg.Limits.DeferralTries, DeferMaxAge: a.cfg.Limits.DeferralMaxAge.Std(),
+			FetchBudget: int64(a.cfg.Limits.FetchBudget),
 		}
 		if a.opts.Intake != nil {
 			a.opts.Intake(&ic)

@@ -71,6 +71,8 @@ const (
 	DefaultRequestTTL = 7 * 24 * time.Hour
 	// DefaultMaxSignatureAge is sender_auth.max_signature_age.
 	DefaultMaxSignatureAge = 7 * 24 * time.Hour
+	// DefaultFetchBudget is limits.fetch_budget (32 MiB).
+	DefaultFetchBudget = 32 << 20
 	// DefaultDeferralTries is limits.deferral_tries.
 	DefaultDeferralTries = 8
 	// DefaultDeferralMaxAge is limits.deferral_max_age.
@@ -179,6 +181,10 @@ type HTTP struct {
 type Limits struct {
 	MaxMessageBytes ByteSize `yaml:"max_message_bytes"` // larger messages are rejected unread
 	RequestTTL      Duration `yaml:"request_ttl"`       // queued requests expire after this
+	// FetchBudget bounds the bytes of mail each mailbox holds in memory at
+	// once: batches are cut by it, and larger messages are streamed to a
+	// temporary file.
+	FetchBudget ByteSize `yaml:"fetch_budget"`
 	// DeferralTries and DeferralMaxAge cap how often, and for how long, a
 	// message whose sender authentication failed temporarily is tried
 	// again before it is decided as unauthenticated.
@@ -214,6 +220,7 @@ func Default() *Config {
 		Limits: Limits{
 			MaxMessageBytes: DefaultMaxMessageBytes,
 			RequestTTL:      Duration(DefaultRequestTTL),
+			FetchBudget:     DefaultFetchBudget,
 			DeferralTries:   DefaultDeferralTries,
 			DeferralMaxAge:  Duration(DefaultDeferralMaxAge),
 		},

@@ -39,6 +39,9 @@ func (c *Config) Validate() error {
 	if c.Limits.RequestTTL <= 0 {
 		ps.add("limits.request_ttl", "must be positive")
 	}
+	if c.Limits.FetchBudget < 1<<20 {
+		ps.add("limits.fetch_budget", "must be at least 1MiB")
+	}
 	if c.Limits.DeferralTries < 1 {
 		ps.add("limits.deferral_tries", "must be at least 1")
 	}

@@ -291,6 +291,7 @@ func TestValidate(t *testing.T) {
 		{"limits zero", func(c *Config) { c.Limits = Limits{} }, []string{
 			`limits.max_message_bytes: must be positive`,
 			`limits.request_ttl: must be positive`,
+			`limits.fetch_budget: must be at least 1MiB`,
 			`limits.deferral_tries: must be at least 1`,
 			`limits.deferral_max_age: must be positive`,
 		}},

@@ -125,7 +125,7 @@ type staged struct {
 // one's fetch and preparation.
 func (r *round) run(ctx, stopping context.Context, queue []sized) error {
 	take := func() []sized {
-		n := min(len(queue), r.w.cfg.BatchSize)
+		n := r.w.batchLen(queue)
 		b := queue[:n]
 		queue = queue[n:]
 		return b
@@ -155,6 +155,40 @@ func (r *round) run(ctx, stopping context.Context, queue []sized) error {
 	}
 }
 
+// Defaults of the memory budget.
+const (
+	DefaultFetchBudget = 32 << 20
+	DefaultSpoolBytes  = 1 << 20
+)
+
+// heldBytes is what a message costs in memory while its batch is fetched
+// and prepared: its size when fetched whole; the header and first body
+// bytes of an oversized one; a buffer's worth for a spooled one, which
+// waits on disk.
+func (w *Watcher) heldBytes(s sized) int64 {
+	switch {
+	case s.size > w.cfg.MaxMessageBytes:
+		return truncatedBodyBytes + maxHeaderBytes
+	case s.size > w.cfg.SpoolBytes:
+		return spoolBuffer
+	}
+	return s.size
+}
+
+// batchLen is how many messages of queue the next batch takes: at most
+// BatchSize, and no more than FetchBudget bytes held (a message alone may
+// be over it only by its spool buffer or truncated part).
+func (w *Watcher) batchLen(queue []sized) int {
+	var held int64
+	for i, s := range queue {
+		if i == w.cfg.BatchSize || (i > 0 && held+w.heldBytes(s) > w.cfg.FetchBudget) {
+			return i
+		}
+		held += w.heldBytes(s)
+	}
+	return len(queue)
+}
+
 // stage fetches a batch and hands what arrived to the handler's Prepare.
 func (r *round) stage(ctx context.Context, batch []sized) staged {
 	st := staged{batch: batch, results: make([]result, len(batch))}
@@ -174,6 +208,10 @@ func (r *round) stage(ctx context.Context, batch []sized) staged {
 		st.msgs, st.at = append(st.msgs, msg), append(st.at, i)
 	}
 	st.prepared = r.w.handler.Prepare(ctx, st.msgs)
+	for i := range st.msgs { // the batch is prepared: let its bytes go
+		removeSpool(st.msgs[i])
+		st.msgs[i].Raw, st.msgs[i].Spool = nil, nil
+	}
 	return st
 }
 

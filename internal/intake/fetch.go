@@ -2,10 +2,14 @@ package intake
 
 import (
 	"fmt"
+	"io"
+	"os"
 	"slices"
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"github.com/unlockd/unlockd/internal/mailheader"
 )
 
 // sized is a UID with its RFC822.SIZE.
@@ -46,15 +50,27 @@ func (w *Watcher) list(c *imapclient.Client, last uint32, also []uint32) (fresh,
 // truncatedBodyBytes is how much of an oversized message's body is read.
 const truncatedBodyBytes = 256 << 10
 
-// fetch downloads a batch with at most two FETCH commands: whole messages,
-// and header plus the first body bytes of oversized ones. A message
-// expunged meanwhile is missing from the answer.
+// maxHeaderBytes is what an oversized message's header may take in memory:
+// as much as the header parser reads.
+var maxHeaderBytes = int64(mailheader.DefaultLimits.Bytes)
+
+// spoolBuffer is the buffer a spooled message is copied through.
+const spoolBuffer = 32 << 10
+
+// fetch downloads a batch: with one FETCH the messages held in memory
+// whole, with another the header and first body bytes of oversized ones,
+// and one at a time, streamed to a temporary file, those over SpoolBytes.
+// A message expunged meanwhile is missing from the answer.
 func (w *Watcher) fetch(c *imapclient.Client, uidvalidity uint32, batch []sized) (map[uint32]Message, error) {
 	var whole, big imap.UIDSet
+	var spooled []sized
 	for _, m := range batch {
-		if m.size > w.cfg.MaxMessageBytes {
+		switch {
+		case m.size > w.cfg.MaxMessageBytes:
 			big.AddNum(imap.UID(m.uid))
-		} else {
+		case m.size > w.cfg.SpoolBytes:
+			spooled = append(spooled, m)
+		default:
 			whole.AddNum(imap.UID(m.uid))
 		}
 	}
@@ -86,7 +102,70 @@ func (w *Watcher) fetch(c *imapclient.Client, uidvalidity uint32, batch []sized)
 			out[msg.UID] = msg
 		}
 	}
+	for _, m := range spooled {
+		msg, ok, err := w.spool(c, uidvalidity, m)
+		if err != nil {
+			for _, done := range out {
+				removeSpool(done)
+			}
+			return nil, err
+		}
+		if ok {
+			out[m.uid] = msg
+		}
+	}
 	return out, nil
+}
+
+// spool fetches one message whole into a temporary file, streaming its
+// literal: it is never held in memory. ok is false when the message is no
+// longer in the mailbox.
+func (w *Watcher) spool(c *imapclient.Client, uidvalidity uint32, s sized) (msg Message, ok bool, err error) {
+	var set imap.UIDSet
+	set.AddNum(imap.UID(s.uid))
+	cmd := c.Fetch(set, &imap.FetchOptions{UID: true, RFC822Size: true, InternalDate: true,
+		BodySection: []*imap.FetchItemBodySection{{Peek: true}}})
+	msg = Message{Mailbox: w.cfg.Name, UIDValidity: uidvalidity, UID: s.uid, Size: s.size}
+	defer func() {
+		if err != nil || !ok {
+			removeSpool(msg)
+			msg.Spool = nil
+		}
+	}()
+	for data := cmd.Next(); data != nil; data = cmd.Next() {
+		for item := data.Next(); item != nil; item = data.Next() {
+			switch it := item.(type) {
+			case imapclient.FetchItemDataUID:
+				ok = ok || uint32(it.UID) == s.uid
+			case imapclient.FetchItemDataInternalDate:
+				msg.Received = it.Time
+			case imapclient.FetchItemDataBodySection:
+				if it.Literal == nil || msg.Spool != nil {
+					continue
+				}
+				if msg.Spool, err = os.CreateTemp("", "unlockd-mail-*.eml"); err != nil {
+					cmd.Close()
+					return msg, false, fmt.Errorf("intake: spool uid %d: %w", s.uid, err)
+				}
+				if _, err = io.CopyBuffer(msg.Spool, it.Literal, make([]byte, spoolBuffer)); err != nil {
+					cmd.Close()
+					return msg, false, fmt.Errorf("intake: spool uid %d: %w", s.uid, err)
+				}
+			}
+		}
+	}
+	if err := cmd.Close(); err != nil {
+		return msg, false, fmt.Errorf("intake: fetch uid %d: %w", s.uid, err)
+	}
+	return msg, ok && msg.Spool != nil, nil
+}
+
+// removeSpool deletes a message's temporary file, if it has one.
+func removeSpool(m Message) {
+	if m.Spool != nil {
+		m.Spool.Close()
+		os.Remove(m.Spool.Name())
+	}
 }
 
 // move files decided messages: one MOVE per folder (COPY, STORE \Deleted

@@ -1,6 +1,9 @@
 package intake
 
-import "context"
+import (
+	"context"
+	"slices"
+)
 
 // Handler decides batches of messages, each message exactly once, and says
 // where each goes, in two steps so that one batch can be prepared while the
@@ -28,12 +31,13 @@ type Result struct {
 }
 
 // OneByOne adapts a function deciding one message at a time to Handler:
-// everything happens in Decide.
+// everything happens in Decide, so the batch's bytes stay held until then
+// (the watcher lets go of its own copy once Prepare returns).
 type OneByOne func(ctx context.Context, m Message) (Folder, error)
 
 // Prepare implements Handler.
 func (f OneByOne) Prepare(_ context.Context, batch []Message) Prepared {
-	return oneByOne{f, batch}
+	return oneByOne{f, slices.Clone(batch)}
 }
 
 type oneByOne struct {

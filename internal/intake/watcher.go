@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"os"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -40,6 +41,12 @@ type Config struct {
 	MaxMessageBytes int64
 	// BatchSize is the number of messages fetched per command.
 	BatchSize int
+	// FetchBudget bounds the bytes of mail held in memory at once: batches
+	// are cut by it as well as by BatchSize, and a message larger than
+	// SpoolBytes is streamed to a temporary file, never held whole.
+	FetchBudget int64
+	// SpoolBytes is the size above which a message is spooled to disk.
+	SpoolBytes int64
 	// Timeout is how long the server may stay silent while an answer is
 	// due: the greeting, TLS set-up, a command's reply, the next bytes of a
 	// FETCH (deadline.go). Not applied while IDLE waits for mail.
@@ -64,6 +71,10 @@ type Message struct {
 	// the first part of its body.
 	Raw       []byte
 	Truncated bool
+	// Spool, set in place of Raw for a message larger than
+	// Config.SpoolBytes, is a temporary file holding the whole message; it
+	// is removed once the handler's Prepare returns.
+	Spool *os.File
 	// LastTry is set when the message was deferred before and its tries or
 	// time are up: the handler must decide it now, counting a temporary
 	// failure as a failure.
@@ -129,6 +140,12 @@ func New(cfg Config, h Handler, cp Checkpoints, log *slog.Logger) *Watcher {
 	}
 	if cfg.MaxMessageBytes <= 0 {
 		cfg.MaxMessageBytes = 10 << 20
+	}
+	if cfg.FetchBudget <= 0 {
+		cfg.FetchBudget = DefaultFetchBudget
+	}
+	if cfg.SpoolBytes <= 0 {
+		cfg.SpoolBytes = min(DefaultSpoolBytes, cfg.FetchBudget)
 	}
 	if cfg.DeferTries <= 0 {
 		cfg.DeferTries = defaultDeferTries

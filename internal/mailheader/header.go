@@ -1,8 +1,11 @@
 package mailheader
 
 import (
+	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 )
 
@@ -228,4 +231,33 @@ func (h *Header) Signed(names []string) []int {
 		}
 	}
 	return out
+}
+
+// ReadBlock reads the header block at the start of r, up to and including
+// the empty line that ends it, as Parse would split it, but never more than
+// one byte past lim's byte limit: enough for Parse to report the limit. r
+// is left at the first byte of the body.
+func ReadBlock(r *bufio.Reader, lim Limits) ([]byte, error) {
+	lim = lim.orDefault()
+	var out []byte
+	lineStart := 0 // where the line being read began in out
+	for {
+		chunk, err := r.ReadSlice('\n')
+		if room := lim.Bytes + 1 - len(out); len(chunk) > room {
+			return append(out, chunk[:room]...), nil // past the limit: Parse says so
+		}
+		out = append(out, chunk...)
+		switch {
+		case errors.Is(err, bufio.ErrBufferFull):
+			continue // the line goes on
+		case errors.Is(err, io.EOF):
+			return out, nil
+		case err != nil:
+			return out, err
+		}
+		if line := bytes.TrimSuffix(out[lineStart:len(out)-1], []byte("\r")); len(line) == 0 {
+			return out, nil // the empty line that ends the header
+		}
+		lineStart = len(out)
+	}
 }

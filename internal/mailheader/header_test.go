@@ -1,6 +1,8 @@
 package mailheader
 
 import (
+	"bufio"
+	"io"
 	"slices"
 	"strings"
 	"testing"
@@ -112,5 +114,39 @@ func TestLimits(t *testing.T) {
 				t.Errorf("read %d fields, want %d", len(h.Fields), tt.keys)
 			}
 		})
+	}
+}
+
+// TestReadBlock: reading a header from a stream stops where Parse says the
+// header ends, and leaves the reader at the body.
+func TestReadBlock(t *testing.T) {
+	for _, raw := range []string{
+		"From: a\r\nSubject: b\r\n\r\nbody\r\n",
+		"From: a\nSubject: b\n\nbody",
+		"From: a\r\nX: " + strings.Repeat("y", 10000) + "\r\n\r\nbody", // a line longer than the buffer
+		"From: a\r\n\r\r\nB: 1\r\n\r\nbody",
+		"From: a\r\nno end",
+	} {
+		br := bufio.NewReaderSize(strings.NewReader(raw), 16)
+		block, err := ReadBlock(br, Limits{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		h := Parse([]byte(raw), Limits{})
+		rest, _ := io.ReadAll(br)
+		if !h.Complete {
+			if string(block) != raw {
+				t.Errorf("%q: read %q, want all of it", raw, block)
+			}
+			continue
+		}
+		if string(block) != raw[:h.Size] || string(rest) != raw[h.Size:] {
+			t.Errorf("%q: block %q, rest %q; want the split at %d", raw, block, rest, h.Size)
+		}
+	}
+	br := bufio.NewReader(strings.NewReader(strings.Repeat("X: 1\r\n", 100000) + "\r\nbody"))
+	block, err := ReadBlock(br, Limits{Bytes: 1000})
+	if err != nil || len(block) != 1001 || Parse(block, Limits{Bytes: 1000}).Exceeded == "" {
+		t.Errorf("past the limit: %d bytes read, %v; want 1001 and the limit reported", len(block), err)
 	}
 }

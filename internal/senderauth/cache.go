@@ -70,6 +70,9 @@ func newTXTCache(lookup func(context.Context, string) ([]string, error), now fun
 }
 
 func (c *txtCache) lookup(ctx context.Context, name string) ([]string, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, tempLookupError{err} // a caller that gave up asks nothing
+	}
 	key := strings.TrimSuffix(strings.ToLower(name), ".")
 	c.mu.Lock()
 	if e, ok := c.entries[key]; ok {
@@ -122,8 +125,16 @@ func (c *txtCache) query(key, name string, call *txtCall) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	delete(c.inFlight, key)
+	c.remember(key, txts, err)
+	// Waiters are released only once the answer is in the cache, so that
+	// a caller's next lookup of the same name is a hit.
 	call.txts, call.err = txts, err
 	close(call.done)
+}
+
+// remember keeps a positive answer for the TTL and a temporary failure
+// briefly; NXDOMAIN and empty answers are not kept. c.mu is held.
+func (c *txtCache) remember(key string, txts []string, err error) {
 	var e txtEntry
 	switch {
 	case err == nil && len(txts) > 0:
@@ -131,7 +142,7 @@ func (c *txtCache) query(key, name string, call *txtCall) {
 	case err != nil && isTemporary(err):
 		e = txtEntry{err: err, expires: c.now().Add(min(failTimeouts*c.queryTimeout(), maxFailTTL))}
 	default:
-		return // NXDOMAIN and empty answers are not kept
+		return
 	}
 	if len(c.entries) >= c.max {
 		c.evict()

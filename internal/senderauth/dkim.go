@@ -1,10 +1,10 @@
 package senderauth
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 	"sync"
 
@@ -61,11 +61,12 @@ func screen(value, fromDomain string) (sig signature) {
 	return sig
 }
 
-// verifyDKIM checks the DKIM signatures of raw, whose header h is, and
+// verifyDKIM checks the DKIM signatures of the message raw reads, whose
+// header h is, and
 // returns a pass for the aligned signatures that verify, with what they
 // cover. h must have been read within its limits: go-msgauth reads the
 // header again, and its reading is what the limits keep cheap.
-func (v *Verifier) verifyDKIM(ctx context.Context, raw []byte, h *mailheader.Header, fromDomain string) (Verdict, error) {
+func (v *Verifier) verifyDKIM(ctx context.Context, raw io.Reader, h *mailheader.Header, fromDomain string) (Verdict, error) {
 	fail := func(reasons []string) Verdict {
 		return Verdict{Method: MethodDKIM, Reason: strings.Join(reasons, "; ")}
 	}
@@ -115,7 +116,7 @@ func (v *Verifier) verifyDKIM(ctx context.Context, raw []byte, h *mailheader.Hea
 		}
 		return txts, err
 	}
-	verifs, err := dkim.VerifyWithOptions(bytes.NewReader(raw), &dkim.VerifyOptions{
+	verifs, err := dkim.VerifyWithOptions(raw, &dkim.VerifyOptions{
 		LookupTXT:        lookup,
 		MaxVerifications: maxSignatures,
 	})

@@ -1,9 +1,11 @@
 package senderauth
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"strings"
@@ -130,6 +132,10 @@ type Input struct {
 	// Raw is the message as received or, when Truncated, its header and the
 	// first part of its body.
 	Raw []byte
+	// Body, when set, streams the whole message in place of Raw, for one too
+	// large to hold: it is read once, by the DKIM verifier. Header must be
+	// set then.
+	Body io.Reader
 	// Header is Raw's header; nil means Check parses it within
 	// mailheader.DefaultLimits.
 	Header *mailheader.Header
@@ -162,7 +168,14 @@ func (v *Verifier) VerifyHeader(ctx context.Context, header []byte, fromDomain s
 func (v *Verifier) Check(ctx context.Context, in Input) (Verdict, error) {
 	h := in.Header
 	if h == nil {
+		if in.Body != nil {
+			return Verdict{}, fmt.Errorf("senderauth: a streamed message needs its parsed header")
+		}
 		h = mailheader.Parse(in.Raw, mailheader.DefaultLimits)
+	}
+	body := in.Body
+	if body == nil {
+		body = bytes.NewReader(in.Raw)
 	}
 	fromDomain := normalizeDomain(in.FromDomain)
 	if h.Exceeded != "" && v.Mode != ModeOff {
@@ -177,7 +190,7 @@ func (v *Verifier) Check(ctx context.Context, in Input) (Verdict, error) {
 		if in.Truncated {
 			return Verdict{Method: MethodDKIM, Reason: notDownloaded}, nil
 		}
-		return v.verifyDKIM(ctx, in.Raw, h, fromDomain)
+		return v.verifyDKIM(ctx, body, h, fromDomain)
 	case ModeAuthResults:
 		return v.verifyAuthResults(h, fromDomain), nil
 	case "", ModeAny:
@@ -188,7 +201,7 @@ func (v *Verifier) Check(ctx context.Context, in Input) (Verdict, error) {
 		if in.Truncated {
 			return Verdict{Reason: ar.Reason + "; " + notDownloaded}, nil
 		}
-		dk, err := v.verifyDKIM(ctx, in.Raw, h, fromDomain)
+		dk, err := v.verifyDKIM(ctx, body, h, fromDomain)
 		if err != nil || dk.Pass {
 			return dk, err
 		}
