@@ -45,7 +45,8 @@ func TestMemoryBudgetAgainstDovecot(t *testing.T) {
 		if i >= small {
 			size = 12 << 20
 		}
-		if err := dv.Deliver(screenshotRequest(signer, i, size)); err != nil {
+		req := screenshotRequest(signer, fmt.Sprintf("shot-%d@acme.example", i), fmt.Sprintf("user%d", i), size)
+		if err := dv.Deliver(req); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -59,10 +60,7 @@ smtp: {address: %q, tls: none, from: support@unlockd.example}
 sender_auth: {mode: dkim, dns_resolver: %q}
 http: {listen: %q}
 `, dsn, dv.Addr, dv.User, dv.Password, smtp.Addr, dns.Addr, httpAddr))
-	bin := os.Getenv("UNLOCKD_TEST_BINARY")
-	if bin == "" {
-		bin = buildUnlockd(t)
-	}
+	bin := unlockdBinary(t)
 	began := time.Now()
 	p := startServe(t, bin, cfg)
 	for dv.Count("INBOX") > 0 || dv.Count("Processed")+dv.Count("Rejected") < small+large {
@@ -89,15 +87,15 @@ http: {listen: %q}
 	}
 }
 
-// screenshotRequest is a signed request for user i carrying a base64 PNG
-// attachment that makes it about size bytes.
-func screenshotRequest(s *senderauthtest.Signer, i, size int) []byte {
+// screenshotRequest is a request signed by s, with Message-ID id, for
+// user, carrying a base64 PNG attachment that makes it about size bytes.
+func screenshotRequest(s *senderauthtest.Signer, id, user string, size int) []byte {
 	var b bytes.Buffer
-	fmt.Fprintf(&b, "From: it@acme.example\r\nTo: support@unlockd.example\r\nSubject: Unlock: user%d\r\n"+
-		"Message-ID: <shot-%d@acme.example>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"+
+	fmt.Fprintf(&b, "From: it@acme.example\r\nTo: support@unlockd.example\r\nSubject: Unlock: %s\r\n"+
+		"Message-ID: <%s>\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n"+
 		"--b\r\nContent-Type: text/plain\r\n\r\nScreenshot of the error attached.\r\n"+
 		"--b\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=\"error.png\"\r\n"+
-		"Content-Transfer-Encoding: base64\r\n\r\n", i, i)
+		"Content-Transfer-Encoding: base64\r\n\r\n", user, id)
 	line := base64.StdEncoding.EncodeToString(bytes.Repeat([]byte{0x89, 'P', 'N', 'G'}, 15)[:57]) + "\r\n"
 	for b.Len() < size {
 		b.WriteString(line)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -95,6 +96,15 @@ func buildUnlockd(t *testing.T) string {
 		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	return bin
+}
+
+// unlockdBinary returns the binary UNLOCKD_TEST_BINARY names, to measure
+// another build against the same test, or else builds this one.
+func unlockdBinary(t *testing.T) string {
+	if bin := os.Getenv("UNLOCKD_TEST_BINARY"); bin != "" {
+		return bin
+	}
+	return buildUnlockd(t)
 }
 
 // seedBacklog creates org acme with its contact and backlog users locked

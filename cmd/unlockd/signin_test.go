@@ -159,16 +159,25 @@ func clientAddr(i int) string { return fmt.Sprintf("198.51.%d.%d", 100+i/250, 1+
 // vmHWM returns the peak resident set of process pid, in bytes.
 func vmHWM(t *testing.T, pid int) int64 {
 	t.Helper()
-	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	n, err := readHWM(pid)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return n
+}
+
+// readHWM reads the peak resident set of process pid, in bytes.
+func readHWM(pid int) (int64, error) {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
 	m := regexp.MustCompile(`VmHWM:\s+(\d+) kB`).FindSubmatch(status)
 	if m == nil {
-		t.Fatalf("no VmHWM in /proc/%d/status", pid)
+		return 0, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
 	}
-	kb, _ := strconv.ParseInt(string(m[1]), 10, 64)
-	return kb << 10
+	kb, err := strconv.ParseInt(string(m[1]), 10, 64)
+	return kb << 10, err
 }
 
 // TestSignInFloodIsBounded fires 200 sign-in attempts, 50 at a time, half

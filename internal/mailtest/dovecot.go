@@ -23,6 +23,7 @@ type Dovecot struct {
 	User     string
 	Password string
 	dir      string
+	conf     string // the configuration file
 	cmd      *exec.Cmd
 	uid, gid int
 }
@@ -104,21 +105,29 @@ service imap-login {
 	if err := d.maildir(); err != nil {
 		return nil, err
 	}
-	d.cmd = exec.Command(DovecotBinary, "-F", "-c", confPath)
-	d.cmd.Stdout, d.cmd.Stderr = nil, nil
+	d.conf = confPath
+	if err := d.start(); err != nil {
+		d.Close()
+		return nil, err
+	}
+	return d, nil
+}
+
+// start runs the server in the foreground and waits until it listens.
+func (d *Dovecot) start() error {
+	d.cmd = exec.Command(DovecotBinary, "-F", "-c", d.conf)
 	if err := d.cmd.Start(); err != nil {
-		return nil, fmt.Errorf("mailtest: start dovecot: %w", err)
+		return fmt.Errorf("mailtest: start dovecot: %w", err)
 	}
 	for deadline := time.Now().Add(15 * time.Second); ; time.Sleep(50 * time.Millisecond) {
 		c, err := net.DialTimeout("tcp", d.Addr, time.Second)
 		if err == nil {
 			c.Close()
-			return d, nil
+			return nil
 		}
 		if time.Now().After(deadline) {
-			d.Close()
-			log, _ := os.ReadFile(filepath.Join(dir, "dovecot.log"))
-			return nil, fmt.Errorf("mailtest: dovecot did not listen on %s: %v\n%s", d.Addr, err, log)
+			log, _ := os.ReadFile(filepath.Join(d.dir, "dovecot.log"))
+			return fmt.Errorf("mailtest: dovecot did not listen on %s: %v\n%s", d.Addr, err, log)
 		}
 	}
 }
@@ -174,10 +183,24 @@ func (d *Dovecot) Count(folder string) int {
 	return n
 }
 
-// Close stops the server.
+// Restart stops the server and starts it again on the same port with the
+// same mail, as an upgrade or a crash and restart would: every client
+// connection drops.
+func (d *Dovecot) Restart() error {
+	d.stop()
+	return d.start()
+}
+
+// Close stops the server and removes its folder.
 func (d *Dovecot) Close() error {
+	d.stop()
+	return os.RemoveAll(d.dir)
+}
+
+// stop ends the server, killing it if it takes more than 5 s.
+func (d *Dovecot) stop() {
 	if d.cmd == nil || d.cmd.Process == nil {
-		return nil
+		return
 	}
 	d.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
@@ -188,7 +211,7 @@ func (d *Dovecot) Close() error {
 		d.cmd.Process.Kill()
 		<-done
 	}
-	return os.RemoveAll(d.dir)
+	d.cmd = nil
 }
 
 func freePort() (int, error) {
