@@ -79,25 +79,12 @@ func operatorAdd(ctx context.Context, s streams, args []string) error {
 // codes and ends their sessions, for an operator who lost both; they enrol
 // again at their next sign-in.
 func operatorResetTOTP(ctx context.Context, s streams, args []string) error {
-	fs := newFlags("operator reset-totp", operatorResetUsage, s)
-	cfgPath := configFlag(fs)
-	email := fs.String("email", "", "the operator's sign-in `EMAIL`")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := required(fs, "config", "email"); err != nil {
-		return err
-	}
-	if _, err := address.Check("email", *email); err != nil {
-		return flagError("email", err)
-	}
-	return withStore(ctx, *cfgPath, func(st *store.Store) error {
-		op, err := st.ResetTOTP(ctx, *email, "cli", "cli")
-		if err != nil {
-			return unknownOperator(err)
+	return operatorByEmail(ctx, s, args, "operator reset-totp", operatorResetUsage, func(st *store.Store, email string) error {
+		op, err := st.ResetTOTP(ctx, email, "cli", "cli")
+		if err == nil {
+			fmt.Fprintf(s.stderr, "second factor of %s removed and their sessions ended; they enrol again at their next sign-in\n", op.Email)
 		}
-		fmt.Fprintf(s.stderr, "second factor of %s removed and their sessions ended; they enrol again at their next sign-in\n", op.Email)
-		return nil
+		return err
 	})
 }
 
