@@ -94,7 +94,7 @@ var commands = map[string]command{
 	"operator":     {"manage web-UI accounts: operator add, list, remove, unlock, reset-totp", cmdOperator},
 	"dead-mail":    {"mail given up on: dead-mail list, retry, discard", cmdDeadMail},
 	"import":       {"import contacts and users from CSV, all or nothing", cmdImport},
-	"check-config": {"validate a configuration file", cmdCheckConfig},
+	"check-config": {"validate a configuration file; --connect tries it live", cmdCheckConfig},
 	"version":      {"print the version", cmdVersion},
 }
 
