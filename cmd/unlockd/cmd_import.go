@@ -14,7 +14,7 @@ import (
 	"github.com/unlockd/unlockd/internal/store"
 )
 
-const importUsage = "import --config FILE --org SLUG [--contacts FILE.csv] [--users FILE.csv]"
+const importUsage = "import --config FILE --org SLUG [--org-name NAME] [--contacts FILE.csv] [--users FILE.csv]"
 
 // importTimeout bounds the single import transaction; large files take
 // longer than one ordinary operation.
@@ -24,19 +24,25 @@ func cmdImport(ctx context.Context, s streams, args []string) error {
 	fs := newFlags("import", importUsage, s)
 	cfgPath := configFlag(fs)
 	org := fs.String("org", "", "org `SLUG`; created with the default policy when missing")
+	orgName := fs.String("org-name", "", "the org's `NAME`: of the org created, or the new name of the org (default: the slug, for a new org)")
 	contactsPath := fs.String("contacts", "", "contacts CSV `FILE` with header email,name")
-	usersPath := fs.String("users", "", "users CSV `FILE` with header username,display_name,email[,status,lock_reason]")
+	usersPath := fs.String("users", "", "users CSV `FILE` with header username,display_name,email[,status,lock_reason,lock_note]")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if err := required(fs, "config", "org"); err != nil {
 		return err
 	}
-	if *contactsPath == "" && *usersPath == "" {
-		return usagef("give --contacts, --users or both")
+	if *contactsPath == "" && *usersPath == "" && *orgName == "" {
+		return usagef("give --contacts, --users, --org-name or several")
 	}
 	if err := orgFlag(*org); err != nil {
 		return err
+	}
+	if *orgName != "" {
+		if _, err := domain.RequireName("name", *orgName); err != nil {
+			return flagError("org-name", err)
+		}
 	}
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
@@ -68,7 +74,7 @@ func cmdImport(ctx context.Context, s streams, args []string) error {
 	}
 	defer st.Close()
 	st.Timeout = importTimeout
-	res, err := st.Import(ctx, *org, contacts.Contacts, users.Users, "cli", "cli")
+	res, err := st.ImportNamed(ctx, *org, *orgName, contacts.Contacts, users.Users, "cli", "cli")
 	var conflicts *store.ImportConflicts
 	if errors.As(err, &conflicts) {
 		var b strings.Builder

@@ -3,7 +3,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"flag"
 	"fmt"
 	"strings"
 
@@ -14,23 +13,25 @@ import (
 )
 
 const (
-	operatorUsage      = "operator add|reset-totp ..."
-	operatorAddUsage   = "operator add --config FILE --role staff|admin [--org SLUG] --email EMAIL  (password on stdin)"
-	operatorResetUsage = "operator reset-totp --config FILE --email EMAIL"
+	operatorAddUsage    = "operator add --config FILE --role staff|admin [--org SLUG] --email EMAIL  (password on stdin)"
+	operatorResetUsage  = "operator reset-totp --config FILE --email EMAIL"
+	operatorListUsage   = "operator list --config FILE"
+	operatorRemoveUsage = "operator remove --config FILE --email EMAIL"
+	operatorUnlockUsage = "operator unlock --config FILE --email EMAIL"
 )
 
 func cmdOperator(ctx context.Context, s streams, args []string) error {
-	if len(args) > 0 && args[0] == "reset-totp" {
-		return operatorResetTOTP(ctx, s, args[1:])
-	}
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-		fmt.Fprintln(s.stderr, "Usage: unlockd "+operatorAddUsage+"\n       unlockd "+operatorResetUsage)
-		return flag.ErrHelp
-	}
-	args, err := subcommand(s, args, "add", operatorUsage)
-	if err != nil {
-		return err
-	}
+	return subcommands{
+		"add":        {operatorAddUsage, operatorAdd},
+		"reset-totp": {operatorResetUsage, operatorResetTOTP},
+		"list":       {operatorListUsage, operatorList},
+		"remove":     {operatorRemoveUsage, operatorRemove},
+		"unlock":     {operatorUnlockUsage, operatorUnlock},
+	}.dispatch(ctx, s, "operator", args)
+}
+
+// operatorAdd creates a web-UI account; the password is read from stdin.
+func operatorAdd(ctx context.Context, s streams, args []string) error {
 	fs := newFlags("operator add", operatorAddUsage, s)
 	cfgPath := configFlag(fs)
 	roleFlag := fs.String("role", "", "operator `ROLE`: staff or admin")
@@ -78,25 +79,12 @@ func cmdOperator(ctx context.Context, s streams, args []string) error {
 // codes and ends their sessions, for an operator who lost both; they enrol
 // again at their next sign-in.
 func operatorResetTOTP(ctx context.Context, s streams, args []string) error {
-	fs := newFlags("operator reset-totp", operatorResetUsage, s)
-	cfgPath := configFlag(fs)
-	email := fs.String("email", "", "the operator's sign-in `EMAIL`")
-	if err := parseFlags(fs, args); err != nil {
-		return err
-	}
-	if err := required(fs, "config", "email"); err != nil {
-		return err
-	}
-	if _, err := address.Check("email", *email); err != nil {
-		return flagError("email", err)
-	}
-	return withStore(ctx, *cfgPath, func(st *store.Store) error {
-		op, err := st.ResetTOTP(ctx, *email, "cli", "cli")
-		if err != nil {
-			return err
+	return operatorByEmail(ctx, s, args, "operator reset-totp", operatorResetUsage, func(st *store.Store, email string) error {
+		op, err := st.ResetTOTP(ctx, email, "cli", "cli")
+		if err == nil {
+			fmt.Fprintf(s.stderr, "second factor of %s removed and their sessions ended; they enrol again at their next sign-in\n", op.Email)
 		}
-		fmt.Fprintf(s.stderr, "second factor of %s removed and their sessions ended; they enrol again at their next sign-in\n", op.Email)
-		return nil
+		return err
 	})
 }
 

@@ -9,18 +9,27 @@ import (
 	"github.com/unlockd/unlockd/internal/store"
 )
 
-const tokenUsage = "token create --config FILE --role staff|admin|service [--org SLUG] --name NAME"
+const (
+	tokenCreateUsage = "token create --config FILE --role staff|admin|service [--org SLUG] --name NAME"
+	tokenListUsage   = "token list --config FILE [--org SLUG] [--all]"
+	tokenRevokeUsage = "token revoke --config FILE [--org SLUG] NAME|ID"
+)
 
 func cmdToken(ctx context.Context, s streams, args []string) error {
-	args, err := subcommand(s, args, "create", tokenUsage)
-	if err != nil {
-		return err
-	}
-	fs := newFlags("token create", tokenUsage, s)
+	return subcommands{
+		"create": {tokenCreateUsage, tokenCreate},
+		"list":   {tokenListUsage, tokenList},
+		"revoke": {tokenRevokeUsage, tokenRevoke},
+	}.dispatch(ctx, s, "token", args)
+}
+
+// tokenCreate creates a token and prints it alone on stdout, once.
+func tokenCreate(ctx context.Context, s streams, args []string) error {
+	fs := newFlags("token create", tokenCreateUsage, s)
 	cfgPath := configFlag(fs)
 	roleFlag := fs.String("role", "", "token `ROLE`: staff, admin or service")
 	org := fs.String("org", "", "org `SLUG` the admin or service token is bound to")
-	name := fs.String("name", "", "a `NAME` saying who holds the token")
+	name := fs.String("name", "", "a `NAME` saying who holds the token, unique in its org")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -37,7 +46,7 @@ func cmdToken(ctx context.Context, s streams, args []string) error {
 	if err := role.CheckOrg(*org); err != nil {
 		return flagError("org", err)
 	}
-	if _, err := domain.RequireName("name", *name); err != nil {
+	if _, err := domain.CheckTokenName(*name); err != nil {
 		return flagError("name", err)
 	}
 	return withStore(ctx, *cfgPath, func(st *store.Store) error {

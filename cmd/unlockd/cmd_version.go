@@ -4,30 +4,56 @@ import (
 	"context"
 	"fmt"
 	"runtime/debug"
+	"strings"
 )
 
-// version is set at build time: -ldflags "-X main.version=v1.2.3".
-var version = "dev"
+// version, when set at build time (-ldflags "-X main.version=v1.2.3"),
+// replaces the module version of the build info.
+var version = ""
 
 func cmdVersion(_ context.Context, s streams, args []string) error {
 	fs := newFlags("version", "version", s)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	fmt.Fprintf(s.stdout, "unlockd %s%s\n", version, revision())
+	info, _ := debug.ReadBuildInfo()
+	fmt.Fprintln(s.stdout, versionLine(info, version))
 	return nil
 }
 
-// revision returns " (commit abc123)" from the build's VCS stamp, if any.
-func revision() string {
-	info, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
+// versionLine says which unlockd this is, from the build info: the module
+// version ("v1.2.3", or "(devel)" for a build from a checkout; override
+// wins when set), the VCS revision and time, and "modified" when the
+// checkout had uncommitted changes, and the Go version. A build without
+// VCS stamping (go run, -buildvcs=false) names no revision.
+func versionLine(info *debug.BuildInfo, override string) string {
+	v := override
+	if v == "" && info != nil {
+		v = info.Main.Version
 	}
+	if v == "" {
+		v = "(unknown)"
+	}
+	line := "unlockd " + v
+	if info == nil {
+		return line
+	}
+	var vcs []string
+	settings := map[string]string{}
 	for _, kv := range info.Settings {
-		if kv.Key == "vcs.revision" && len(kv.Value) >= 12 {
-			return " (commit " + kv.Value[:12] + ")"
-		}
+		settings[kv.Key] = kv.Value
 	}
-	return ""
+	if rev := settings["vcs.revision"]; rev != "" {
+		vcs = append(vcs, settings["vcs"]+" "+rev)
+	}
+	if t := settings["vcs.time"]; t != "" {
+		vcs = append(vcs, t)
+	}
+	if settings["vcs.modified"] == "true" {
+		vcs = append(vcs, "modified")
+	}
+	if len(vcs) == 0 {
+		vcs = append(vcs, "no VCS revision in this build")
+	}
+	return line + " (" + strings.Join(vcs, ", ") + ") " + info.GoVersion
 }

@@ -90,10 +90,11 @@ var commands = map[string]command{
 	"serve":        {"run intake, outbox and HTTP; applies pending migrations first", cmdServe},
 	"migrate":      {"apply database migrations and exit", cmdMigrate},
 	"demo":         {"run everything embedded with sample data; no configuration", cmdDemo},
-	"token":        {"manage API tokens: token create", cmdToken},
-	"operator":     {"manage web-UI accounts: operator add, operator reset-totp", cmdOperator},
+	"token":        {"manage API tokens: token create, list, revoke", cmdToken},
+	"operator":     {"manage web-UI accounts: operator add, list, remove, unlock, reset-totp", cmdOperator},
+	"dead-mail":    {"mail given up on: dead-mail list, retry, discard", cmdDeadMail},
 	"import":       {"import contacts and users from CSV, all or nothing", cmdImport},
-	"check-config": {"validate a configuration file", cmdCheckConfig},
+	"check-config": {"validate a configuration file; --connect tries it live", cmdCheckConfig},
 	"version":      {"print the version", cmdVersion},
 }
 
@@ -179,18 +180,4 @@ func required(fs *flag.FlagSet, names ...string) error {
 		return usagef("missing required flag %s", strings.Join(missing, ", "))
 	}
 	return nil
-}
-
-// subcommand checks that args start with the one subcommand name a command
-// has (token create, operator add) and returns the rest; bare --help prints
-// the usage line.
-func subcommand(s streams, args []string, name, usage string) ([]string, error) {
-	if len(args) > 0 && args[0] == name {
-		return args[1:], nil
-	}
-	if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
-		fmt.Fprintln(s.stderr, "Usage: unlockd "+usage)
-		return nil, flag.ErrHelp
-	}
-	return nil, usagef("usage: unlockd %s", usage)
 }

@@ -188,7 +188,7 @@ func TestOperatorResetTOTP(t *testing.T) {
 		reset := []string{"operator", "reset-totp", "--config", cfg, "--email", "Ann@Support.example"}
 		runCLI(t, "", "operator", "reset-totp", "--config", cfg).want(t, exitUsage, "--email")
 		runCLI(t, "", "operator", "reset-totp", "--config", cfg, "--email", "not an address").want(t, exitUsage, "--email")
-		runCLI(t, "", "operator", "reset-totp", "--config", cfg, "--email", "nobody@support.example").want(t, exitFailure, "no operator")
+		runCLI(t, "", "operator", "reset-totp", "--config", cfg, "--email", "nobody@support.example").want(t, exitUsage, "--email: no operator")
 		runCLI(t, "", reset...).want(t, exitFailure, "no second factor")
 
 		s := openConfigStore(t, cfg)

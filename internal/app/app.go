@@ -139,15 +139,7 @@ func (a *App) buildWatchers() {
 			a.worker.Wake()
 		}}
 	for _, mb := range a.cfg.Mailboxes {
-		ic := intake.Config{
-			Name: mb.Name, Address: mb.IMAP.Address, TLS: mb.IMAP.TLS, CAFile: mb.IMAP.CAFile,
-			Username: mb.IMAP.Username, Password: mb.IMAP.Password, OAuth2TokenCommand: mb.IMAP.OAuth2TokenCommand,
-			Mailbox: mb.IMAP.Mailbox, ProcessedFolder: mb.IMAP.ProcessedFolder, RejectedFolder: mb.IMAP.RejectedFolder,
-			IDLE: mb.IMAP.IDLE, PollInterval: mb.IMAP.PollInterval.Std(), MaxMessageBytes: int64(a.cfg.Limits.MaxMessageBytes),
-			Timeout:    mb.IMAP.Timeout.Std(),
-			DeferTries: a.cfg.Limits.DeferralTries, DeferMaxAge: a.cfg.Limits.DeferralMaxAge.Std(),
-			FetchBudget: int64(a.cfg.Limits.FetchBudget),
-		}
+		ic := intakeConfig(a.cfg, mb)
 		if a.opts.Intake != nil {
 			a.opts.Intake(&ic)
 		}
@@ -157,6 +149,19 @@ func (a *App) buildWatchers() {
 		name := mb.Name
 		w.OnState = func(st intake.State, cause error) { a.mailboxState(name, st, cause) }
 		a.watchers = append(a.watchers, w)
+	}
+}
+
+// intakeConfig is the watcher configuration of one mailbox.
+func intakeConfig(cfg *config.Config, mb config.Mailbox) intake.Config {
+	return intake.Config{
+		Name: mb.Name, Address: mb.IMAP.Address, TLS: mb.IMAP.TLS, CAFile: mb.IMAP.CAFile,
+		Username: mb.IMAP.Username, Password: mb.IMAP.Password, OAuth2TokenCommand: mb.IMAP.OAuth2TokenCommand,
+		Mailbox: mb.IMAP.Mailbox, ProcessedFolder: mb.IMAP.ProcessedFolder, RejectedFolder: mb.IMAP.RejectedFolder,
+		IDLE: mb.IMAP.IDLE, PollInterval: mb.IMAP.PollInterval.Std(), MaxMessageBytes: int64(cfg.Limits.MaxMessageBytes),
+		Timeout:    mb.IMAP.Timeout.Std(),
+		DeferTries: cfg.Limits.DeferralTries, DeferMaxAge: cfg.Limits.DeferralMaxAge.Std(),
+		FetchBudget: int64(cfg.Limits.FetchBudget),
 	}
 }
 

@@ -7,14 +7,20 @@ import (
 )
 
 // sweep closes and expires queued requests (SPEC §3: request_ttl) at start
-// and then every Options.SweepInterval until ctx ends. A failed sweep is
+// and then every Options.SweepInterval until ctx ends, and deletes old
+// records (retention.go) at start and then daily. A failed sweep is
 // logged and tried again at the next tick; several instances may sweep the
 // same database, since each request is re-checked under its row lock.
 func (a *App) sweep(ctx context.Context) error {
 	t := time.NewTicker(a.opts.SweepInterval)
 	defer t.Stop()
+	var retentionDue time.Time
 	for {
 		a.sweepOnce(ctx)
+		if now := time.Now(); !now.Before(retentionDue) {
+			a.sweepRetention(ctx)
+			retentionDue = now.Add(retentionEvery)
+		}
 		select {
 		case <-ctx.Done():
 			return nil

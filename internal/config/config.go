@@ -77,6 +77,10 @@ const (
 	DefaultDeferralTries = 8
 	// DefaultDeferralMaxAge is limits.deferral_max_age.
 	DefaultDeferralMaxAge = time.Hour
+	// DefaultRetention is limits.retention.
+	DefaultRetention = 400 * 24 * time.Hour
+	// DefaultMailRetention is limits.mail_retention.
+	DefaultMailRetention = 30 * 24 * time.Hour
 	// DefaultLogLevel is log.level.
 	DefaultLogLevel = "info"
 )
@@ -190,6 +194,12 @@ type Limits struct {
 	// again before it is decided as unauthenticated.
 	DeferralTries  int      `yaml:"deferral_tries"`
 	DeferralMaxAge Duration `yaml:"deferral_max_age"`
+	// Retention, MailRetention and AuditRetention say how long records
+	// are kept (0: for good): decisions with their request items, sent
+	// and dead mail; the bodies of sent mail; audit entries.
+	Retention      Duration `yaml:"retention"`
+	MailRetention  Duration `yaml:"mail_retention"`
+	AuditRetention Duration `yaml:"audit_retention"`
 }
 
 // Log configures the process logger.
@@ -223,6 +233,8 @@ func Default() *Config {
 			FetchBudget:     DefaultFetchBudget,
 			DeferralTries:   DefaultDeferralTries,
 			DeferralMaxAge:  Duration(DefaultDeferralMaxAge),
+			Retention:       Duration(DefaultRetention),
+			MailRetention:   Duration(DefaultMailRetention),
 		},
 		Log: Log{Level: DefaultLogLevel, Format: LogText},
 	}

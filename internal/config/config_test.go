@@ -190,6 +190,27 @@ database:
 	if cfg.Mailboxes[0].IMAP.Password != "hunter2" || cfg.Database.DSN != "postgres://u:dbsecret@db/unlockd" {
 		t.Error("Redacted changed the original config")
 	}
+	secrets := strings.Join(cfg.Secrets(), "\n")
+	for _, secret := range []string{"hunter2", "dbsecret", "postgres://u:dbsecret@db/unlockd", "smtpsecret", "tok --secret=x"} {
+		if !strings.Contains(secrets, secret) {
+			t.Errorf("Secrets() = %q lacks %q", cfg.Secrets(), secret)
+		}
+	}
+}
+
+func TestDSNPassword(t *testing.T) {
+	for dsn, want := range map[string]string{
+		"postgres://u:s3cret@db/unlockd":                   "s3cret",
+		"postgres://u@db/unlockd":                          "",
+		"host=db user=u password=s3cret dbname=unlockd":    "s3cret",
+		"host=db password='se cret' user=u":                "se cret",
+		"host=db user=u":                                   "",
+		"postgresql://u:p%40ss@db/unlockd?sslmode=disable": "p@ss",
+	} {
+		if got := dsnPassword(dsn); got != want {
+			t.Errorf("dsnPassword(%q) = %q, want %q", dsn, got, want)
+		}
+	}
 }
 
 func TestSyntaxError(t *testing.T) {

@@ -2,6 +2,8 @@ package config
 
 import (
 	"fmt"
+	"net/url"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -41,4 +43,54 @@ func (c *Config) String() string {
 		return fmt.Sprintf("config: cannot print: %v", err)
 	}
 	return string(out)
+}
+
+// Secrets returns every secret value of c that Redacted hides, and the
+// password inside a PostgreSQL DSN, so that output which might quote one
+// (an error from a server, say) can be scrubbed of them. Empty values are
+// left out.
+func (c *Config) Secrets() []string {
+	var out []string
+	add := func(s string) {
+		if s != "" {
+			out = append(out, s)
+		}
+	}
+	if c.Database.Driver != DriverSQLite {
+		add(c.Database.DSN)
+		add(dsnPassword(c.Database.DSN))
+	}
+	for _, m := range c.Mailboxes {
+		add(m.IMAP.Password)
+		add(m.IMAP.OAuth2TokenCommand)
+	}
+	add(c.SMTP.Password)
+	add(c.HTTP.MetricsToken)
+	return out
+}
+
+// dsnPassword is the password of a PostgreSQL DSN, as a URL
+// (postgres://user:secret@host/db) or key=value settings (password=secret
+// or password='se cret').
+func dsnPassword(dsn string) string {
+	if u, err := url.Parse(dsn); err == nil && u.User != nil {
+		if pw, ok := u.User.Password(); ok {
+			return pw
+		}
+	}
+	i := strings.Index(dsn, "password=")
+	if i < 0 {
+		return ""
+	}
+	rest := dsn[i+len("password="):]
+	if strings.HasPrefix(rest, "'") {
+		if end := strings.Index(rest[1:], "'"); end >= 0 {
+			return rest[1 : 1+end]
+		}
+		return rest[1:]
+	}
+	if end := strings.IndexAny(rest, " \t"); end >= 0 {
+		return rest[:end]
+	}
+	return rest
 }

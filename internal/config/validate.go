@@ -48,6 +48,7 @@ func (c *Config) Validate() error {
 	if c.Limits.DeferralMaxAge <= 0 {
 		ps.add("limits.deferral_max_age", "must be positive")
 	}
+	c.validateRetention(ps)
 	if c.TemplatesDir != "" {
 		if fi, err := os.Stat(c.TemplatesDir); err != nil {
 			ps.add("templates_dir", "not usable: %v", err)

@@ -295,6 +295,23 @@ func TestValidate(t *testing.T) {
 			`limits.deferral_tries: must be at least 1`,
 			`limits.deferral_max_age: must be positive`,
 		}},
+		{"retention off", func(c *Config) { c.Limits.Retention, c.Limits.MailRetention, c.Limits.AuditRetention = 0, 0, 0 }, nil},
+		{"retention set", func(c *Config) {
+			c.Limits.Retention, c.Limits.AuditRetention = Duration(8*24*time.Hour), Duration(time.Hour)
+		}, nil},
+		{"retention negative", func(c *Config) {
+			c.Limits.Retention, c.Limits.MailRetention, c.Limits.AuditRetention = -1, Duration(-time.Hour), Duration(-time.Hour)
+		}, []string{
+			`limits.retention: must not be negative (0 keeps records for good)`,
+			`limits.mail_retention: must not be negative (0 keeps records for good)`,
+			`limits.audit_retention: must not be negative (0 keeps records for good)`,
+		}},
+		{"retention shorter than a signature counts", func(c *Config) { c.Limits.Retention = Duration(7 * 24 * time.Hour) },
+			[]string{`limits.retention: 7d is shorter than sender_auth.max_signature_age plus an hour (7d1h): a decided message could be replayed once its decision is deleted`}},
+		{"retention shorter than request_ttl", func(c *Config) {
+			c.Limits.Retention, c.Limits.RequestTTL = Duration(10*24*time.Hour), Duration(30*24*time.Hour)
+		},
+			[]string{`limits.retention: 10d is shorter than limits.request_ttl 30d: queued requests must expire before they are deleted`}},
 		{"templates_dir", func(c *Config) { c.TemplatesDir = dir }, nil},
 		{"templates_dir missing", func(c *Config) { c.TemplatesDir = filepath.Join(dir, "nope") },
 			[]string{`templates_dir: not usable: stat ` + filepath.Join(dir, "nope") + `: no such file or directory`}},
@@ -388,5 +405,25 @@ func TestWarnings(t *testing.T) {
 				t.Errorf("%+v: warning %q lacks %q", tt, got[i], w)
 			}
 		}
+	}
+}
+
+// TestRetentionWarnsOfMailLeftInPlace: decided mail left in the watched
+// folder would be decided again, after a UIDVALIDITY change, once its
+// decision is past limits.retention.
+func TestRetentionWarnsOfMailLeftInPlace(t *testing.T) {
+	c := validConfig()
+	if w := c.Warnings(); len(w) != 1 || !strings.Contains(w[0], "mailboxes[0] leaves decided mail in INBOX") ||
+		!strings.Contains(w[0], "limits.retention 400d") {
+		t.Errorf("warnings = %q", w)
+	}
+	c.Mailboxes[0].IMAP.ProcessedFolder, c.Mailboxes[0].IMAP.RejectedFolder = "done", "refused"
+	if w := c.Warnings(); len(w) != 0 {
+		t.Errorf("warnings with both folders = %q", w)
+	}
+	c.Mailboxes[0].IMAP.RejectedFolder = ""
+	c.Limits.Retention = 0
+	if w := c.Warnings(); len(w) != 0 {
+		t.Errorf("warnings without retention = %q", w)
 	}
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"net"
 	"strings"
 )
@@ -22,6 +23,13 @@ func (c *Config) Warnings() []string {
 	if h.MetricsToken == "" && !listensOnLoopback(metrics) {
 		ws = append(ws, "/metrics on "+metrics+" is open to anyone who can reach that address: "+
 			"set http.metrics_token, or a loopback or internal http.metrics_listen")
+	}
+	for i, m := range c.Mailboxes {
+		if c.Limits.Retention > 0 && (m.IMAP.ProcessedFolder == "" || m.IMAP.RejectedFolder == "") {
+			ws = append(ws, fmt.Sprintf("mailboxes[%d] leaves decided mail in %s (processed_folder or rejected_folder is empty): "+
+				"should the server's UIDVALIDITY change, mail older than limits.retention %s, whose decisions are deleted by then, "+
+				"would be decided again; set both folders, or limits.retention: 0", i, m.IMAP.Mailbox, c.Limits.Retention))
+		}
 	}
 	return ws
 }

@@ -90,6 +90,12 @@ func TestParseUsersErrors(t *testing.T) {
 		{"empty status with reason", usersHeader + "ann,Ann,,,admin\n", 2, "must be empty when the status is active"},
 		{"reason without status column", "username,display_name,email,lock_reason\nann,Ann,,admin\n", 2, "must be empty"},
 		{"locked without reason column", "username,display_name,email,status\nann,Ann,,locked\n", 2, "needs a lock_reason"},
+		{"lock_note when active", "username,display_name,email,status,lock_reason,lock_note\nann,Ann,,active,,left\n", 2,
+			"lock_note must be empty when the status is active"},
+		{"lock_note too long", "username,display_name,email,status,lock_reason,lock_note\nann,Ann,,locked,admin," + strings.Repeat("n", 1001) + "\n", 2,
+			"lock_note is longer than 1000 bytes"},
+		{"lock_note with control character", "username,display_name,email,status,lock_reason,lock_note\nann,Ann,,locked,admin,\"a\x07\"\n", 2,
+			"lock_note \"a\\a\" contains a control character"},
 		{"bad lock reason", usersHeader + "ann,Ann,,locked,forgot\n", 2, `lock reason "forgot" must be failed_logins or admin`},
 		{"duplicate username", usersHeader + "ann,Ann,,,\nbob,Bob,,,\nann,Ann again,,,\n", 4, `username "ann" is also on line 2`},
 		{"field too long", usersHeader + "ann," + strings.Repeat("x", 1025) + ",,,\n", 2, "display_name is 1025 bytes long; the limit is 1024"},
@@ -190,6 +196,9 @@ func TestParseUsersHeader(t *testing.T) {
 				Lock: &domain.Lock{Reason: domain.LockAdmin, At: now, By: "cli", Note: "imported"}}}},
 		{"status without lock_reason column", "username,display_name,email,status\nann,Ann,,active\nbob,Bob,,\n",
 			[]domain.User{{Username: "ann", DisplayName: "Ann"}, {Username: "bob", DisplayName: "Bob"}}},
+		{"lock_note", "username,display_name,email,status,lock_reason,lock_note\nann,Ann,,locked,admin,\" left the company\nin May \"\nbob,Bob,,locked,failed_logins,\n",
+			[]domain.User{{Username: "ann", DisplayName: "Ann", Lock: &domain.Lock{Reason: domain.LockAdmin, At: now, By: "cli", Note: "left the company\nin May"}},
+				{Username: "bob", DisplayName: "Bob", Lock: &domain.Lock{Reason: domain.LockFailedLogins, At: now, By: "cli", Note: "imported"}}}},
 		{"quoted header", "\"username\",\"display_name\",\"email\"\nann,,\n", []domain.User{{Username: "ann"}}},
 		{"name at the limit", "username,display_name,email\nann," + strings.Repeat("x", domain.MaxNameBytes) + ",\n",
 			[]domain.User{{Username: "ann", DisplayName: strings.Repeat("x", domain.MaxNameBytes)}}},
@@ -299,7 +308,7 @@ func TestWantHeader(t *testing.T) {
 		cols []column
 		want string
 	}{
-		{userColumns, "username,display_name,email[,status,lock_reason]"},
+		{userColumns, "username,display_name,email[,status,lock_reason,lock_note]"},
 		{contactColumns, "email[,name]"},
 		{[]column{{"a", true}}, "a"},
 	}

@@ -1,6 +1,6 @@
 // Package csvimport parses the CSV files of `unlockd import` (SPEC §6) into
 // domain values: contacts (header email,name) and users (header
-// username,display_name,email[,status,lock_reason]).
+// username,display_name,email[,status,lock_reason,lock_note]).
 //
 // It owns the file format and the per-row checks, and nothing else: every
 // row of a file is read and validated before the caller writes anything, so

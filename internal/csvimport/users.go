@@ -1,6 +1,7 @@
 package csvimport
 
 import (
+	"cmp"
 	"io"
 	"strings"
 	"time"
@@ -17,28 +18,32 @@ type Users struct {
 	Lines map[string]int
 }
 
-// User columns, as in SPEC §6: username,display_name,email[,status,lock_reason].
+// User columns, as in SPEC §6: username,display_name,email[,status,lock_reason],
+// and lock_note, the note on a lock (optional).
 const (
 	colUsername    = "username"
 	colDisplayName = "display_name"
 	colEmail       = "email"
 	colStatus      = "status"
 	colLockReason  = "lock_reason"
+	colLockNote    = "lock_note"
 )
 
 var userColumns = []column{
 	{colUsername, true}, {colDisplayName, true}, {colEmail, true},
-	{colStatus, false}, {colLockReason, false},
+	{colStatus, false}, {colLockReason, false}, {colLockNote, false},
 }
 
-// importNote is the note on the lock of a user imported as locked.
+// importNote is the note on the lock of a user imported as locked without
+// a lock_note.
 const importNote = "imported"
 
 // ParseUsers reads a users file named file (the name is used only in error
 // messages) and validates every row. Usernames are kept exactly as written
 // and compared case-sensitively; emails, which may be empty, are normalised.
 // A user whose status is locked gets a lock with the row's lock_reason, at
-// now, by actor, with the note "imported".
+// now, by actor, with the row's lock_note (domain.CheckNote), or the note
+// "imported" when it has none.
 //
 // When any row is bad it returns no users and an *Errors naming each bad
 // row; when reading fails it returns the read error.
@@ -53,7 +58,7 @@ func parseUsers(r io.Reader, file, actor string, now time.Time, lim limits) (Use
 		return Users{}, firstErr(t.ioErr, errs.err())
 	}
 	cUser, cName, cEmail := t.col(colUsername), t.col(colDisplayName), t.col(colEmail)
-	cStatus, cReason := t.col(colStatus), t.col(colLockReason)
+	cStatus, cReason, cNote := t.col(colStatus), t.col(colLockReason), t.col(colLockNote)
 
 	var out Users
 	out.Lines = make(map[string]int)
@@ -72,8 +77,9 @@ func parseUsers(r io.Reader, file, actor string, now time.Time, lim limits) (Use
 		}
 		u.Email = checkEmail(errs, line, rec[cEmail])
 		u.Lock = checkLock(errs, line, field(rec, cStatus), field(rec, cReason))
+		note := checkLockNote(errs, line, u.Lock != nil, field(rec, cNote))
 		if u.Lock != nil {
-			u.Lock.At, u.Lock.By, u.Lock.Note = now, actor, importNote
+			u.Lock.At, u.Lock.By, u.Lock.Note = now, actor, cmp.Or(note, importNote)
 		}
 		if len(errs.errs) == 0 {
 			out.Users = append(out.Users, u)
@@ -132,6 +138,19 @@ func checkLock(errs *collector, line int, status, reason string) *domain.Lock {
 		return nil
 	}
 	return &domain.Lock{Reason: lr}
+}
+
+// checkLockNote records a lock_note that breaks domain.CheckNote, or that
+// is given for a user who is not locked, and returns it trimmed.
+func checkLockNote(errs *collector, line int, locked bool, note string) string {
+	note, err := domain.CheckNote(note)
+	switch {
+	case err != nil:
+		errs.addf(line, "lock_%s", domain.ErrorMessage(err))
+	case note != "" && !locked:
+		errs.addf(line, "lock_note must be empty when the status is active")
+	}
+	return note
 }
 
 // field returns rec[i], or "" when the file has no such column (i < 0).

@@ -26,6 +26,15 @@ const (
 	ActionContactAdd     Action = "contact_add"
 	ActionContactRemove  Action = "contact_remove"
 	ActionUserCreate     Action = "user_create"
+	ActionUserUpdate     Action = "user_update"
+	ActionUserDelete     Action = "user_delete"
+	ActionContactRename  Action = "contact_rename"
+	ActionOrgDelete      Action = "org_delete"
+	ActionOperatorRemove Action = "operator_remove"
+	ActionOperatorUnlock Action = "operator_unlock" // a sign-in lock lifted by hand
+	ActionMailRetry      Action = "mail_retry"      // dead mail put back in the queue
+	ActionMailDiscard    Action = "mail_discard"    // dead mail deleted unsent
+	ActionRetention      Action = "retention"       // old records deleted (limits.*retention)
 )
 
 // AuditEntry records who did what to whom, through which channel and when.

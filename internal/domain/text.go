@@ -49,6 +49,11 @@ func CheckEmail(field, addr string) error {
 	return nil
 }
 
+// CheckNote returns an optional note (of a lock, say) without the white
+// space around it, with the bounds every note has: at most MaxNoteBytes
+// of UTF-8 text, line breaks and tabs but no other control characters.
+func CheckNote(note string) (string, error) { return checkNote(note, "") }
+
 // checkNote returns an operator's note without the white space around it.
 // why, when set, makes the note required and says what it must tell; a
 // note is at most MaxNoteBytes of UTF-8 text, with line breaks and tabs

@@ -28,14 +28,19 @@ type AuditFilter struct {
 	OrgID int64
 	// OrgSlug limits the list to one org's entries, by slug.
 	OrgSlug string
+	// Deleted adds, to an OrgSlug filter, the entries of deleted orgs
+	// that had the slug (see DeleteOrg); for staff, whose audit log they
+	// stay in. An org's admins never see a former org's entries, though
+	// their org may have its slug now.
+	Deleted bool
 	Target  string
 	// BeforeID pages backwards: only entries with a smaller id.
 	BeforeID int64
 	Limit    int
 }
 
-// AuditRecord is an audit entry with the slug of its org (empty for
-// entries that concern none).
+// AuditRecord is an audit entry with the slug of its org, deleted or not
+// (empty for entries that concern none).
 type AuditRecord struct {
 	domain.AuditEntry
 	OrgSlug string
@@ -67,14 +72,18 @@ func (s *Store) ListAudit(ctx context.Context, f AuditFilter) ([]domain.AuditEnt
 func (s *Store) AuditLog(ctx context.Context, f AuditFilter) ([]AuditRecord, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
-	q := `SELECT a.id, a.org_id, o.slug, a.actor, a.action, a.target, a.source, a.note, a.at
+	q := `SELECT a.id, a.org_id, COALESCE(o.slug, a.org_slug) AS slug, a.actor, a.action, a.target, a.source, a.note, a.at
 		FROM audit a LEFT JOIN orgs o ON o.id = a.org_id WHERE 1 = 1`
 	var args []any
 	if f.OrgID != 0 {
 		q += ` AND a.org_id = ?`
 		args = append(args, f.OrgID)
 	}
-	if f.OrgSlug != "" {
+	switch {
+	case f.OrgSlug != "" && f.Deleted:
+		q += ` AND (o.slug = ? OR (a.org_id IS NULL AND a.org_slug = ?))`
+		args = append(args, f.OrgSlug, f.OrgSlug)
+	case f.OrgSlug != "":
 		q += ` AND o.slug = ?`
 		args = append(args, f.OrgSlug)
 	}

@@ -101,10 +101,9 @@ type contactKey struct {
 
 // senderState is one From address's history and what the batch changes.
 type senderState struct {
-	history        domain.SenderHistory
-	notifiedNow    bool  // a notice went out in this batch
-	noticedThrough int64 // the decision it covered
-	pending        bool  // a decision waits for the combined notice
+	history     domain.SenderHistory
+	notifiedNow bool // a notice went out in this batch
+	pending     bool // a decision waits for the combined notice
 }
 
 // run decides the batch and writes it.

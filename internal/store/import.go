@@ -1,6 +1,7 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -22,14 +23,22 @@ type ImportResult struct {
 // rows stays far below both engines' limits on bound parameters.
 const importBatch = 500
 
-// Import adds contacts and users to the org named by slug, creating the org
-// with the default policy when it does not exist. It is all or nothing: a
+// Import is ImportNamed with no name: an org it creates is named after
+// its slug.
+func (s *Store) Import(ctx context.Context, slug string, contacts []domain.Contact, users []domain.User, actor, source string) (ImportResult, error) {
+	return s.ImportNamed(ctx, slug, "", contacts, users, actor, source)
+}
+
+// ImportNamed adds contacts and users to the org named by slug, creating the
+// org with the default policy when it does not exist. A name, when given,
+// is the name of the org it creates, or the new name of the existing one
+// (audited as a policy change, like any change of name). It is all or nothing: a
 // contact or username already on record is a conflict naming it, and nothing
 // is written. Every contact and user is checked as one added alone would be
 // (domain.Contact.Normalize, domain.User.Normalize); callers that name rows
 // (csvimport) check them first with the same rules. Rows already on record
 // are all named, in an *ImportConflicts.
-func (s *Store) Import(ctx context.Context, slug string, contacts []domain.Contact, users []domain.User, actor, source string) (ImportResult, error) {
+func (s *Store) ImportNamed(ctx context.Context, slug, name string, contacts []domain.Contact, users []domain.User, actor, source string) (ImportResult, error) {
 	var res ImportResult
 	for i := range contacts {
 		var err error
@@ -43,14 +52,20 @@ func (s *Store) Import(ctx context.Context, slug string, contacts []domain.Conta
 		}
 	}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		org, err := s.orgBySlug(ctx, tx, slug, "")
+		lock := ""
+		if name != "" {
+			lock = s.forUpdate() // a rename must not lose a concurrent ChangeOrg
+		}
+		org, err := s.orgBySlug(ctx, tx, slug, lock)
 		if errors.Is(err, domain.ErrNotFound) {
-			org = domain.Org{Slug: slug, Name: slug, Policy: domain.DefaultPolicy()}
+			org = domain.Org{Slug: slug, Name: cmp.Or(name, slug), Policy: domain.DefaultPolicy()}
 			if err = org.Normalize(); err != nil {
 				return err
 			}
 			org.ID, err = s.createOrg(ctx, tx, org)
 			res.OrgCreated = true
+		} else if err == nil && name != "" {
+			err = s.renameOrg(ctx, tx, org, name, actor, source)
 		}
 		if err != nil {
 			return err
@@ -204,4 +219,19 @@ func batches(n int, fn func(lo, hi int) error) error {
 func placeholders(rows, cols int) string {
 	row := "(" + strings.TrimSuffix(strings.Repeat("?, ", cols), ", ") + ")"
 	return strings.TrimSuffix(strings.Repeat(row+", ", rows), ", ")
+}
+
+// renameOrg gives org a new name (domain.Org.Normalize) with an audit
+// entry, unless it has that name already.
+func (s *Store) renameOrg(ctx context.Context, tx *sqlx.Tx, org domain.Org, name, actor, source string) error {
+	old := org.Name
+	org.Name = name
+	if err := org.Normalize(); err != nil || org.Name == old {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE orgs SET name = ? WHERE id = ?`), org.Name, org.ID); err != nil {
+		return fmt.Errorf("store: rename org %s: %w", org.Slug, err)
+	}
+	return s.audit(ctx, tx, domain.AuditEntry{OrgID: org.ID, Actor: actor, Action: domain.ActionPolicyChange,
+		Target: org.Slug, Source: source, Note: fmt.Sprintf("name from %q to %q", old, org.Name)})
 }

@@ -30,7 +30,7 @@ const insertToken = `INSERT INTO api_tokens (name, role, org_id, token_hash, cre
 // bound to an org; staff tokens to none.
 func (s *Store) CreateToken(ctx context.Context, t Token, hash, actor, source string) (Token, error) {
 	var err error
-	if t.Name, err = domain.RequireName("name", t.Name); err != nil {
+	if t.Name, err = domain.CheckTokenName(t.Name); err != nil {
 		return t, err
 	}
 	if _, err := domain.ParseRole(string(t.Role)); err != nil {
@@ -50,6 +50,12 @@ func (s *Store) CreateToken(ctx context.Context, t Token, hash, actor, source st
 		}
 		var err error
 		t.ID, err = insertID(ctx, tx, insertToken, t.Name, string(t.Role), nullID(orgID), hash, s.now())
+		if isUnique(err) && orgID != 0 {
+			return domain.Errorf(domain.CodeConflict, "a token named %q already exists in org %q", t.Name, t.OrgSlug)
+		}
+		if isUnique(err) {
+			return domain.Errorf(domain.CodeConflict, "a staff token named %q already exists", t.Name)
+		}
 		if err != nil {
 			return fmt.Errorf("store: insert token: %w", mapErr(err))
 		}

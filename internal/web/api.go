@@ -30,9 +30,9 @@ import (
 //     principal's scope, so they answer 404 too.
 //
 // Roles: staff may use everything; an admin everything on its own org
-// except creating or listing orgs and adding or removing contacts (it may
-// list them); a service token only authenticate and failed-logins, on its
-// own org.
+// except creating, listing or deleting orgs, changing contacts (it may
+// list them) and dead mail; a service token only authenticate and
+// failed-logins, on its own org.
 
 // apiHandler serves one API route for an authorised principal. An error it
 // returns is answered with the error shape; nothing may have been written
@@ -59,13 +59,17 @@ func (s *Server) apiTable() []apiRoute {
 		{"POST /api/v1/orgs", staff, s.apiOrgCreate},
 		{"GET " + org, managers, s.apiOrg},
 		{"PATCH " + org, managers, s.apiOrgUpdate},
+		{"DELETE " + org, staff, s.apiOrgDelete},
 		{"GET " + org + "/contacts", managers, s.apiContacts},
 		{"POST " + org + "/contacts", staff, s.apiContactAdd},
+		{"PATCH " + org + "/contacts/{email}", staff, s.apiContactUpdate},
 		{"DELETE " + org + "/contacts/{email}", staff, s.apiContactRemove},
 		{"GET " + org + "/users", managers, s.apiUsers},
 		{"POST " + org + "/users", managers, s.apiUserCreate},
 		{"POST " + org + "/users/reset-failed-logins", managers, s.apiResetFailedLogins},
 		{"GET " + user, managers, s.apiUser},
+		{"PATCH " + user, managers, s.apiUserUpdate},
+		{"DELETE " + user, managers, s.apiUserDelete},
 		{"POST " + user + "/lock", managers, s.apiUserLock},
 		{"POST " + user + "/unlock", managers, s.apiUserUnlock},
 		{"POST " + user + "/password", managers, s.apiUserPassword},
@@ -76,6 +80,9 @@ func (s *Server) apiTable() []apiRoute {
 		{"POST /api/v1/requests/{id}/approve", managers, s.apiRequestApprove},
 		{"POST /api/v1/requests/{id}/reject", managers, s.apiRequestReject},
 		{"GET /api/v1/audit", managers, s.apiAudit},
+		{"GET /api/v1/dead-mail", staff, s.apiDeadMail},
+		{"POST /api/v1/dead-mail/{id}/retry", staff, s.apiDeadMailRetry},
+		{"DELETE /api/v1/dead-mail/{id}", staff, s.apiDeadMailDiscard},
 	}
 }
 

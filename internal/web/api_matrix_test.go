@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unlockd/unlockd/internal/domain"
 	"github.com/unlockd/unlockd/internal/store"
 	"github.com/unlockd/unlockd/internal/storetest"
 	"github.com/unlockd/unlockd/internal/web"
@@ -38,6 +39,8 @@ var (
 	deletedOther = [3]int{204, 404, 404}
 	staffCreated = [3]int{201, 403, 403}
 	staffDeleted = [3]int{204, 403, 403}
+	managedGone  = [3]int{204, 204, 403}
+	freshOrg     = [3]int{200, 404, 404} // a fresh org each call: nobody's but staff's
 )
 
 // userPath creates a fresh user in org and returns its path.
@@ -96,11 +99,30 @@ func matrixRoutes() []matrixRoute {
 		{"POST /api/v1/orgs/{org}/authenticate", func(t *testing.T, f *apiFixture, org string) (string, string) {
 			return "/api/v1/orgs/" + org + "/authenticate", `{"username":"` + f.mustUser(t, org, false) + `","password":"` + testPassword + `"}`
 		}, hostOwn, managedOther},
-		{"GET /api/v1/requests", plain("/api/v1/requests"), managed, managed},
+		{"GET /api/v1/requests", plain("/api/v1/requests?org={org}"), managed, scopedOther},
 		{"GET /api/v1/requests/{id}", onRequest("", ""), managed, scopedOther},
 		{"POST /api/v1/requests/{id}/approve", onRequest("/approve", ""), managed, scopedOther},
 		{"POST /api/v1/requests/{id}/reject", onRequest("/reject", `{"note":"not from you"}`), managed, scopedOther},
 		{"GET /api/v1/audit", plain("/api/v1/audit?org={org}"), managed, scopedOther},
+		{"DELETE /api/v1/orgs/{org}", func(t *testing.T, f *apiFixture, _ string) (string, string) {
+			slug := f.unique("gone")
+			if _, err := f.store.CreateOrg(ctx, domain.Org{Slug: slug, Name: "Gone", Policy: domain.DefaultPolicy()}); err != nil {
+				t.Fatal(err)
+			}
+			return "/api/v1/orgs/" + slug, ""
+		}, freshOrg, freshOrg},
+		{"PATCH /api/v1/orgs/{org}/contacts/{email}", func(_ *testing.T, f *apiFixture, org string) (string, string) {
+			return "/api/v1/orgs/" + org + "/contacts/" + url.PathEscape(contactOf(org)), `{"name":"` + f.unique("IT ") + `"}`
+		}, staffOnly, managedOther},
+		{"PATCH /api/v1/orgs/{org}/users/{username}", onUser("", `{"display_name":"Renamed"}`, false), managed, managedOther},
+		{"DELETE /api/v1/orgs/{org}/users/{username}", onUser("", "", false), managedGone, deletedOther},
+		{"GET /api/v1/dead-mail", plain("/api/v1/dead-mail"), staffOnly, staffOnly},
+		{"POST /api/v1/dead-mail/{id}/retry", func(t *testing.T, f *apiFixture, _ string) (string, string) {
+			return fmt.Sprintf("/api/v1/dead-mail/%d/retry", f.mustDeadMail(t)), ""
+		}, staffOnly, staffOnly},
+		{"DELETE /api/v1/dead-mail/{id}", func(t *testing.T, f *apiFixture, _ string) (string, string) {
+			return fmt.Sprintf("/api/v1/dead-mail/%d", f.mustDeadMail(t)), ""
+		}, staffDeleted, staffDeleted},
 	}
 }
 

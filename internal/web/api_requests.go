@@ -10,12 +10,18 @@ import (
 
 // apiRequests lists request items, oldest first, within the principal's
 // scope: ?status=pending|applied|rejected|expired (or not_locked,
-// unknown_user).
+// unknown_user), ?org= (an admin's own org, whether given or not).
 func (s *Server) apiRequests(w http.ResponseWriter, r *http.Request, p Principal) error {
-	if err := checkListQuery(r, "status", "limit", "cursor"); err != nil {
+	if err := checkListQuery(r, "status", "org", "limit", "cursor"); err != nil {
 		return err
 	}
 	f := store.RequestFilter{OrgSlug: p.Scope()}
+	if q := r.URL.Query(); q.Has("org") {
+		var err error
+		if f.OrgSlug, err = s.orgQuery(r, p); err != nil {
+			return err
+		}
+	}
 	if q := r.URL.Query(); q.Has("status") {
 		st, err := domain.ParseItemState(q.Get("status"))
 		if err != nil {

@@ -67,7 +67,15 @@ func TestAPIRequestEvidenceAndScope(t *testing.T) {
 		if got := ids(asStaff, "?status=applied"); len(got) != 0 {
 			t.Errorf("applied = %v, want none", got)
 		}
-		for _, path := range []string{"/api/v1/requests?status=open", "/api/v1/requests?org=acme", "/api/v1/requests/abc",
+		if got := ids(asStaff, "?org="+orgB); fmt.Sprint(got) != fmt.Sprint([]int64{idB}) {
+			t.Errorf("staff sees in org B %v, want only %d", got, idB)
+		}
+		if got := ids(asAdminA, "?org="+orgA+"&status=pending"); fmt.Sprint(got) != fmt.Sprint([]int64{idA}) {
+			t.Errorf("admin of A sees in org A %v, want only %d", got, idA)
+		}
+		f.call(t, asAdminA, "GET", "/api/v1/requests?org="+orgB, "").wantError(t, http.StatusNotFound)
+		f.call(t, asStaff, "GET", "/api/v1/requests?org=nope", "").wantError(t, http.StatusNotFound)
+		for _, path := range []string{"/api/v1/requests?status=open", "/api/v1/requests?org=Bad%20Slug", "/api/v1/requests?org=acme&org=globex", "/api/v1/requests/abc",
 			"/api/v1/requests/0", "/api/v1/requests/-1", "/api/v1/requests/99999999999999999999"} {
 			f.call(t, asStaff, "GET", path, "").wantError(t, http.StatusBadRequest)
 		}

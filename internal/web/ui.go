@@ -50,6 +50,10 @@ func (s *Server) uiRoutes(mux *http.ServeMux) error {
 	mux.Handle("GET /orgs/{org}/policy", u.page(u.policyPage))
 	mux.Handle("POST /orgs/{org}/policy", u.page(u.savePolicy))
 	mux.Handle("GET /orgs/{org}/audit", u.page(u.auditPage))
+
+	mux.Handle("GET /dead-mail", u.page(u.deadMailPage))
+	mux.Handle("POST /dead-mail/{id}/retry", u.page(u.retryMailForm))
+	mux.Handle("POST /dead-mail/{id}/discard", u.page(u.discardMailForm))
 	return nil
 }
 

@@ -56,6 +56,10 @@ func TestUIAuthorisation(t *testing.T) {
 		{"POST", "/orgs/acme/contacts/remove", url.Values{"email": {"boss@acme.example"}}, "303 /orgs/acme/contacts", "403", "404"},
 		{"POST", "/orgs/globex/contacts", url.Values{"email": {"it@acme.example"}}, "303 /orgs/globex/contacts", "404", "403"},
 		{"POST", "/orgs/globex/users/gus/unlock", nil, "303 /orgs/globex/users/gus", "404", "303 /orgs/globex/users/gus"},
+		// Dead mail is staff's: mail of any org.
+		{"GET", "/dead-mail", nil, "200", "403", "403"},
+		{"POST", "/dead-mail/999999/retry", nil, "404", "403", "403"},
+		{"POST", "/dead-mail/999999/discard", nil, "404", "403", "403"},
 		{"POST", "/signout", nil, "303 /signin", "303 /signin", "303 /signin"},
 	}
 	browsers := []struct {

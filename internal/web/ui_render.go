@@ -52,7 +52,8 @@ func (u *ui) parsePages() (pages, error) {
 // shows around it.
 type view struct {
 	Title string
-	// Section is the main navigation entry to highlight: "queue" or "orgs".
+	// Section is the main navigation entry to highlight: "queue", "orgs"
+	// or "deadmail".
 	Section string
 	// Visit is nil on pages for visitors who are not signed in.
 	Visit *visit
