@@ -69,6 +69,8 @@ const (
 	DefaultMaxMessageBytes = 10 << 20
 	// DefaultRequestTTL is limits.request_ttl.
 	DefaultRequestTTL = 7 * 24 * time.Hour
+	// DefaultConfirmationTTL is limits.confirmation_ttl.
+	DefaultConfirmationTTL = 30 * time.Minute
 	// DefaultMaxSignatureAge is sender_auth.max_signature_age.
 	DefaultMaxSignatureAge = 7 * 24 * time.Hour
 	// DefaultDeferralTries is limits.deferral_tries.
@@ -184,6 +186,8 @@ type Limits struct {
 	// again before it is decided as unauthenticated.
 	DeferralTries  int      `yaml:"deferral_tries"`
 	DeferralMaxAge Duration `yaml:"deferral_max_age"`
+	// ConfirmationTTL is how long a confirmation link works.
+	ConfirmationTTL Duration `yaml:"confirmation_ttl"`
 }
 
 // Log configures the process logger.
@@ -216,6 +220,7 @@ func Default() *Config {
 			RequestTTL:      Duration(DefaultRequestTTL),
 			DeferralTries:   DefaultDeferralTries,
 			DeferralMaxAge:  Duration(DefaultDeferralMaxAge),
+			ConfirmationTTL: Duration(DefaultConfirmationTTL),
 		},
 		Log: Log{Level: DefaultLogLevel, Format: LogText},
 	}
