@@ -110,7 +110,11 @@ func (a *App) build(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return a.listen(handler)
+	if err := a.listen(handler); err != nil {
+		return err
+	}
+	a.confirmLinks()
+	return nil
 }
 
 func (a *App) buildWorker() error {

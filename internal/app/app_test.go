@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,7 +15,6 @@ import (
 	"github.com/unlockd/unlockd/internal/domain"
 	"github.com/unlockd/unlockd/internal/mailtest"
 	"github.com/unlockd/unlockd/internal/password"
-	"github.com/unlockd/unlockd/internal/senderauth/senderauthtest"
 	"github.com/unlockd/unlockd/internal/store"
 	"github.com/unlockd/unlockd/internal/storetest"
 )
@@ -45,22 +43,10 @@ func testConfig(t *testing.T, e storetest.Engine, imapAddr, smtpAddr string) *co
 func TestServeEndToEnd(t *testing.T) {
 	for _, e := range storetest.Engines() {
 		t.Run(e.Name, func(t *testing.T) {
-			imapSrv := mailtest.StartIMAP(t, mailtest.IMAPOptions{})
-			smtpSrv := mailtest.StartSMTP(t)
-			signer := senderauthtest.NewSigner(t, "acme.example")
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			a, err := app.New(ctx, testConfig(t, e, imapSrv.Addr, smtpSrv.Addr), slog.New(slog.NewTextHandler(io.Discard, nil)),
-				app.Options{LookupTXT: signer.LookupTXT})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer a.Close()
-			seed(t, a)
-			done := make(chan error, 1)
-			go func() { done <- a.Run(ctx) }()
+			r := startApp(t, e)
+			a, ctx, imapSrv, smtpSrv := r.App, r.Ctx, r.IMAP, r.SMTP
 
-			imapSrv.Append(t, "INBOX", signer.Sign([]byte("From: IT <it@acme.example>\r\nTo: support@unlockd.example\r\n"+
+			imapSrv.Append(t, "INBOX", r.Signer.Sign([]byte("From: IT <it@acme.example>\r\nTo: support@unlockd.example\r\n"+
 				"Subject: Unlock: jsmith\r\nMessage-ID: <e2e-1@acme.example>\r\n\r\nPlease unlock jsmith.\r\n")))
 			msgs := smtpSrv.WaitMessages(t, 1, 10*time.Second)
 			if to := msgs[0].To; len(to) != 1 || to[0] != "it@acme.example" {
@@ -116,15 +102,7 @@ func TestServeEndToEnd(t *testing.T) {
 				}
 			}
 
-			cancel()
-			select {
-			case err := <-done:
-				if err != nil {
-					t.Errorf("Run after stop: %v", err)
-				}
-			case <-time.After(15 * time.Second):
-				t.Fatal("Run did not stop")
-			}
+			r.stop(t)
 		})
 	}
 }

@@ -59,7 +59,7 @@ func TestQueuedRequestExpiresWithAnswer(t *testing.T) {
 				"Message-ID: <ttl-1@acme.example>\r\n\r\nPlease.\r\n")) // unsigned: queued as unverified
 			msgs := smtpSrv.WaitMessages(t, 2, 15*time.Second)
 			first, second := string(msgs[0].Data), string(msgs[1].Data)
-			if !strings.Contains(first, "queued for review") {
+			if !strings.Contains(first, "jsmith: waiting for you to confirm") { // queued, with a confirmation link
 				t.Errorf("first answer is not the queued reply:\n%s", first)
 			}
 			if !strings.Contains(second, "expired") || !strings.Contains(second, "In-Reply-To: <ttl-1@acme.example>") {

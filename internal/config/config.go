@@ -69,6 +69,8 @@ const (
 	DefaultMaxMessageBytes = 10 << 20
 	// DefaultRequestTTL is limits.request_ttl.
 	DefaultRequestTTL = 7 * 24 * time.Hour
+	// DefaultConfirmationTTL is limits.confirmation_ttl.
+	DefaultConfirmationTTL = 30 * time.Minute
 	// DefaultMaxSignatureAge is sender_auth.max_signature_age.
 	DefaultMaxSignatureAge = 7 * 24 * time.Hour
 	// DefaultFetchBudget is limits.fetch_budget (32 MiB).
@@ -200,6 +202,8 @@ type Limits struct {
 	Retention      Duration `yaml:"retention"`
 	MailRetention  Duration `yaml:"mail_retention"`
 	AuditRetention Duration `yaml:"audit_retention"`
+	// ConfirmationTTL is how long a confirmation link works.
+	ConfirmationTTL Duration `yaml:"confirmation_ttl"`
 }
 
 // Log configures the process logger.
@@ -235,6 +239,7 @@ func Default() *Config {
 			DeferralMaxAge:  Duration(DefaultDeferralMaxAge),
 			Retention:       Duration(DefaultRetention),
 			MailRetention:   Duration(DefaultMailRetention),
+			ConfirmationTTL: Duration(DefaultConfirmationTTL),
 		},
 		Log: Log{Level: DefaultLogLevel, Format: LogText},
 	}

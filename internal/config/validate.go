@@ -49,6 +49,12 @@ func (c *Config) Validate() error {
 		ps.add("limits.deferral_max_age", "must be positive")
 	}
 	c.validateRetention(ps)
+	switch l := c.Limits; {
+	case l.ConfirmationTTL <= 0:
+		ps.add("limits.confirmation_ttl", "must be positive")
+	case l.RequestTTL > 0 && l.ConfirmationTTL > l.RequestTTL:
+		ps.add("limits.confirmation_ttl", "must not exceed limits.request_ttl (%s): a link outliving the request has nothing to confirm", l.RequestTTL)
+	}
 	if c.TemplatesDir != "" {
 		if fi, err := os.Stat(c.TemplatesDir); err != nil {
 			ps.add("templates_dir", "not usable: %v", err)

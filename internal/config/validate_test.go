@@ -294,6 +294,7 @@ func TestValidate(t *testing.T) {
 			`limits.fetch_budget: must be at least 1MiB`,
 			`limits.deferral_tries: must be at least 1`,
 			`limits.deferral_max_age: must be positive`,
+			`limits.confirmation_ttl: must be positive`,
 		}},
 		{"retention off", func(c *Config) { c.Limits.Retention, c.Limits.MailRetention, c.Limits.AuditRetention = 0, 0, 0 }, nil},
 		{"retention set", func(c *Config) {
@@ -312,6 +313,13 @@ func TestValidate(t *testing.T) {
 			c.Limits.Retention, c.Limits.RequestTTL = Duration(10*24*time.Hour), Duration(30*24*time.Hour)
 		},
 			[]string{`limits.retention: 10d is shorter than limits.request_ttl 30d: queued requests must expire before they are deleted`}},
+		{"confirmation_ttl past request_ttl", func(c *Config) {
+			c.Limits.RequestTTL, c.Limits.ConfirmationTTL = Duration(time.Hour), Duration(2*time.Hour)
+		},
+			[]string{`limits.confirmation_ttl: must not exceed limits.request_ttl (1h): a link outliving the request has nothing to confirm`}},
+		{"confirmation_ttl equal to request_ttl", func(c *Config) {
+			c.Limits.RequestTTL, c.Limits.ConfirmationTTL = Duration(time.Hour), Duration(time.Hour)
+		}, nil},
 		{"templates_dir", func(c *Config) { c.TemplatesDir = dir }, nil},
 		{"templates_dir missing", func(c *Config) { c.TemplatesDir = filepath.Join(dir, "nope") },
 			[]string{`templates_dir: not usable: stat ` + filepath.Join(dir, "nope") + `: no such file or directory`}},
@@ -384,10 +392,10 @@ func TestWarnings(t *testing.T) {
 		{"0.0.0.0:8080", "https://unlock.example.com", "0123456789abcdef", "", nil},
 		{":8080", "HTTPS://unlock.example.com", "", "127.0.0.1:9100", nil},
 		{":8080", "http://unlock.example.com", "0123456789abcdef", "", []string{"without Secure"}},
-		{"10.0.0.5:8080", "", "0123456789abcdef", "", []string{"http.listen 10.0.0.5:8080 is not a loopback address"}},
+		{"10.0.0.5:8080", "", "0123456789abcdef", "", []string{"http.listen 10.0.0.5:8080 is not a loopback address", "replies carry no confirmation links"}},
 		{"10.0.0.5:8080", "https://unlock.example.com", "", "", []string{"/metrics on 10.0.0.5:8080 is open"}},
 		{"127.0.0.1:8080", "", "", ":9100", []string{"/metrics on :9100 is open"}},
-		{":8080", "", "", "", []string{"without Secure", "/metrics on :8080"}},
+		{":8080", "", "", "", []string{"without Secure", "replies carry no confirmation links", "/metrics on :8080"}},
 	}
 	for _, tt := range tests {
 		c := Default()
@@ -425,5 +433,20 @@ func TestRetentionWarnsOfMailLeftInPlace(t *testing.T) {
 	c.Limits.Retention = 0
 	if w := c.Warnings(); len(w) != 0 {
 		t.Errorf("warnings without retention = %q", w)
+	}
+}
+
+func TestLinkBase(t *testing.T) {
+	for _, tt := range []struct{ listen, publicURL, bound, want string }{
+		{"127.0.0.1:8080", "https://unlock.example.com/", "", "https://unlock.example.com"},
+		{"0.0.0.0:8080", "https://unlock.example.com", "", "https://unlock.example.com"},
+		{"127.0.0.1:0", "", "127.0.0.1:41234", "http://127.0.0.1:41234"},
+		{"127.0.0.1:8080", "", "", "http://127.0.0.1:8080"},
+		{"0.0.0.0:8080", "", "0.0.0.0:8080", ""},
+		{":8080", "", "[::]:8080", ""},
+	} {
+		if got := (HTTP{Listen: tt.listen, PublicURL: tt.publicURL}).LinkBase(tt.bound); got != tt.want {
+			t.Errorf("LinkBase(%+v) = %q, want %q", tt, got, tt.want)
+		}
 	}
 }

@@ -16,6 +16,11 @@ func (c *Config) Warnings() []string {
 			"the web UI's session cookies are sent without Secure and can be read on the wire; "+
 			"serve it over https and set public_url to the https address")
 	}
+	if h.LinkBase("") == "" {
+		ws = append(ws, "http.public_url is not set and http.listen "+h.Listen+" is not a loopback address: "+
+			"replies carry no confirmation links (email_confirmation), so unverified requests wait for staff; "+
+			"set public_url to the address users reach")
+	}
 	metrics := h.MetricsListen
 	if metrics == "" {
 		metrics = h.Listen
@@ -39,4 +44,20 @@ func (c *Config) Warnings() []string {
 func listensOnLoopback(addr string) bool {
 	host, _, err := net.SplitHostPort(addr)
 	return err == nil && host != "" && isLoopback(host)
+}
+
+// LinkBase is where links in mail point (confirmation links): public_url,
+// or, without one, http://bound when the listener is on loopback (local
+// use and the demo; bound is the address it listens on, listen when
+// empty); "" when there is no address a reader could reach.
+func (h HTTP) LinkBase(bound string) string {
+	switch {
+	case h.PublicURL != "":
+		return strings.TrimRight(h.PublicURL, "/")
+	case !listensOnLoopback(h.Listen):
+		return ""
+	case bound == "":
+		bound = h.Listen
+	}
+	return "http://" + bound
 }

@@ -14,7 +14,8 @@ const (
 	ActionApprove        Action = "approve"
 	ActionReject         Action = "reject"
 	ActionExpire         Action = "expire"
-	ActionClose          Action = "close" // a request closed itself: its user was unlocked meanwhile
+	ActionClose          Action = "close"   // a request closed itself: its user was unlocked meanwhile
+	ActionConfirm        Action = "confirm" // a contact used a request's link, and the item still waits
 	ActionImport         Action = "import"
 	ActionTokenCreate    Action = "token_create"
 	ActionTokenRevoke    Action = "token_revoke"

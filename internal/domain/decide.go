@@ -113,6 +113,10 @@ type Decision struct {
 	// Flood is set when the request was past the sender's unverified limit:
 	// recorded and queued, with no reply of its own.
 	Flood bool
+	// Confirm is set when the reply carries a one-time confirmation link
+	// (email_confirmation), bound to the items marked Confirmable. Never
+	// past the flood limit, where there is no reply.
+	Confirm bool
 }
 
 // Decide applies SPEC §3 to a message's facts and the sender's state. It
@@ -125,7 +129,9 @@ type Decision struct {
 // no reply, so forged mail causes no backscatter. Unverified requests past
 // the strictest max_unverified_per_hour of the sender's organisations are
 // recorded and queued without a reply, and notifications about unverified
-// requests go out at most once per NotifyEvery per sender.
+// requests go out at most once per NotifyEvery per sender. Where the
+// org's email_confirmation asks for it, the reply carries a one-time link
+// (Decision.Confirm) bound to the items its use would unlock.
 func Decide(f Facts, st State, now time.Time) Decision {
 	accounts := st.Accounts
 	switch {
@@ -170,6 +176,7 @@ func Decide(f Facts, st State, now time.Time) Decision {
 		d.Reason = "authorised contact, sender not authenticated"
 	}
 	applied := make([]int, len(accounts))
+	confirming := make([]int, len(accounts)) // items bound to the link, per account
 	notify := map[int64]bool{}
 	for _, n := range names {
 		name := n.Text
@@ -188,9 +195,14 @@ func Decide(f Facts, st State, now time.Time) Decision {
 			if !ok {
 				continue
 			}
-			it := decideItem(u, a, d.Authenticated, d.Flood, matches > 1, applied[i], now)
+			q := asked{authenticated: d.Authenticated, flood: d.Flood, ambiguous: matches > 1}
+			it := q.decideItem(u, a, applied[i], now)
 			if it.State == ItemApplied {
 				applied[i]++
+			}
+			if it.State == ItemPending && q.confirmable(u, a, applied[i]+confirming[i], now) {
+				it.Confirmable, d.Confirm = true, true
+				confirming[i]++
 			}
 			if it.Reason == QueueAdminLock && !notify[a.Org.ID] {
 				notify[a.Org.ID] = true
@@ -204,12 +216,14 @@ func Decide(f Facts, st State, now time.Time) Decision {
 }
 
 // notify settles who is told of the decision's queued items: staff of any
-// item, admins of their org's admin locks; for an unverified request, only
+// item but those that wait only for the contact's click (an authenticated
+// request under email_confirmation always), admins of their org's admin
+// locks; for an unverified request, only
 // if nobody was told about this sender within NotifyEvery, else in the
 // next combined notice.
 func (d *Decision) notify(h SenderHistory, now time.Time) {
 	for _, it := range d.Items {
-		d.NotifyStaff = d.NotifyStaff || it.State == ItemPending
+		d.NotifyStaff = d.NotifyStaff || (it.State == ItemPending && it.Reason != QueueAwaitingConfirmation)
 	}
 	if d.Authenticated || (!d.NotifyStaff && len(d.NotifyAdmins) == 0) {
 		return
@@ -231,33 +245,51 @@ func unverifiedLimit(accounts []Account) int {
 	return limit
 }
 
+// asked is how a request stands, besides the user and the policy, for
+// deciding each of its items.
+type asked struct {
+	authenticated bool
+	// flood: unverified and past the sender's max_unverified_per_hour.
+	flood bool
+	// ambiguous: the username is a user in several of the sender's orgs.
+	ambiguous bool
+	// confirmed: the contact confirmed the request by its link.
+	confirmed bool
+}
+
 // decideItem decides one user of one account; appliedSoFar counts the
 // unlocks this message already applied for the account's contact.
-func decideItem(u User, a Account, authenticated, flood, ambiguous bool, appliedSoFar int, now time.Time) Item {
-	it := Item{OrgID: a.Org.ID, UserID: u.ID, Username: u.Username, UnverifiedSender: !authenticated}
-	p := a.Org.Policy
+func (q asked) decideItem(u User, a Account, appliedSoFar int, now time.Time) Item {
+	it := Item{OrgID: a.Org.ID, UserID: u.ID, Username: u.Username, UnverifiedSender: !q.authenticated}
+	it.State, it.Reason = q.outcome(u, a.Org.Policy, a.RecentUnlocks+appliedSoFar, now)
+	return it
+}
+
+// outcome is what becomes of user u, under policy p, asked for by a
+// request standing as q, when its contact has had recent unlocks by email
+// in the last hour. The first reason to queue wins; a deliberate lock
+// always queues. An org whose email_confirmation is always queues what it
+// would unlock until the request is confirmed.
+func (q asked) outcome(u User, p Policy, recent int, now time.Time) (ItemState, QueueReason) {
 	switch {
 	case !u.LockedAt(now):
-		it.State = ItemNotLocked
-		return it
+		return ItemNotLocked, ""
 	case u.Lock.Reason == LockAdmin:
-		it.Reason = QueueAdminLock
-	case !authenticated && flood:
-		it.Reason = QueueUnverifiedFlood
-	case !authenticated:
-		it.Reason = QueueUnverifiedSender
-	case ambiguous:
-		it.Reason = QueueAmbiguous
+		return ItemPending, QueueAdminLock
+	case !q.authenticated && q.flood:
+		return ItemPending, QueueUnverifiedFlood
+	case !q.authenticated:
+		return ItemPending, QueueUnverifiedSender
+	case q.ambiguous:
+		return ItemPending, QueueAmbiguous
 	case !p.AutoUnlock:
-		it.Reason = QueueAutoUnlockOff
-	case p.MaxRequestsPerHour > 0 && a.RecentUnlocks+appliedSoFar >= p.MaxRequestsPerHour:
-		it.Reason = QueueRateLimited
-	default:
-		it.State = ItemApplied
-		return it
+		return ItemPending, QueueAutoUnlockOff
+	case p.MaxRequestsPerHour > 0 && recent >= p.MaxRequestsPerHour:
+		return ItemPending, QueueRateLimited
+	case p.EmailConfirmation == ConfirmAlways && !q.confirmed:
+		return ItemPending, QueueAwaitingConfirmation
 	}
-	it.State = ItemPending
-	return it
+	return ItemApplied, ""
 }
 
 // knownWords returns the distinct words that are usernames in any account.

@@ -46,6 +46,12 @@ func item(org, user int64, name string, st ItemState, r QueueReason, unverified 
 	return Item{OrgID: org, UserID: user, Username: name, State: st, Reason: r, UnverifiedSender: unverified}
 }
 
+// confirmable marks it as bound to the request's confirmation link.
+func confirmable(it Item) Item {
+	it.Confirmable = true
+	return it
+}
+
 func TestDecide(t *testing.T) {
 	verified := func(names ...string) Facts {
 		return Facts{Sender: "it@acme.example", Proof: proven, Usernames: inSubject(names...)}
@@ -136,15 +142,15 @@ func TestDecide(t *testing.T) {
 				Items: []Item{item(1, 100, "jsmith", ItemApplied, "", false)}},
 		},
 		{
-			name:     "unauthenticated contact: locked users are queued unverified, reply to the address on record",
+			name:     "unauthenticated contact: locked users are queued unverified, reply with a link to the address on record",
 			facts:    Facts{Sender: "it@acme.example", Proof: Proof{Detail: "dkim=fail"}, Usernames: inSubject("jsmith", "active", "boss")},
 			accounts: []Account{acme(nil)},
 			want: Decision{Verdict: VerdictAccepted, Reason: "authorised contact, sender not authenticated", AuthReason: "sender not authenticated; dkim=fail", ReplyTo: "it@acme.example",
 				Items: []Item{
-					item(1, 100, "jsmith", ItemPending, QueueUnverifiedSender, true),
+					confirmable(item(1, 100, "jsmith", ItemPending, QueueUnverifiedSender, true)),
 					item(1, 103, "active", ItemNotLocked, "", true),
 					item(1, 102, "boss", ItemPending, QueueAdminLock, true),
-				}, NotifyAdmins: []int64{1}, NotifyStaff: true},
+				}, NotifyAdmins: []int64{1}, NotifyStaff: true, Confirm: true},
 		},
 		{
 			name:     "no username asks for the form",

@@ -16,6 +16,7 @@ const (
 	CodeConflict  Code = "conflict"  // already exists, or already decided
 	CodeForbidden Code = "forbidden" // the caller may not do this
 	CodeRateLimit Code = "rate_limited"
+	CodeGone      Code = "gone" // existed, but is used up or expired, such as a confirmation link
 	CodeInternal  Code = "internal"
 )
 

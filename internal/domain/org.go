@@ -36,6 +36,10 @@ type Policy struct {
 	// MaxRequestsPerHour, so forged mail cannot use up the contact's own
 	// limit. 0 means no limit.
 	MaxUnverifiedPerHour int
+	// EmailConfirmation says which requests get a one-time confirmation
+	// link to the contact's address on record (ConfirmPolicy); the zero
+	// value is ConfirmOff.
+	EmailConfirmation ConfirmPolicy
 }
 
 // DefaultPolicy returns the policy a new organisation starts with.
@@ -47,6 +51,7 @@ func DefaultPolicy() Policy {
 		AutoUnlock:           true,
 		MaxRequestsPerHour:   10,
 		MaxUnverifiedPerHour: 5,
+		EmailConfirmation:    ConfirmUnverified,
 	}
 }
 
@@ -63,8 +68,8 @@ const (
 
 // Validate reports the first setting of p that is out of range, naming it
 // by its key (max_failed_logins, lockout_duration, ...): counts run from 0
-// to MaxPolicyCount; durations from 0 to MaxPolicyDuration in whole
-// seconds, since that is what is kept, so that 500ms is refused rather than
+// to MaxPolicyCount; email_confirmation is a ConfirmPolicy (or unset,
+// meaning off); durations from 0 to MaxPolicyDuration in whole seconds, since that is what is kept, so that 500ms is refused rather than
 // stored as 0s (which would make a temporary lock permanent).
 func (p Policy) Validate() error {
 	for _, c := range []struct {
@@ -74,6 +79,11 @@ func (p Policy) Validate() error {
 		{"max_unverified_per_hour", p.MaxUnverifiedPerHour}} {
 		if c.v < 0 || c.v > MaxPolicyCount {
 			return invalidf("%s must be a whole number from 0 to %d", c.key, MaxPolicyCount)
+		}
+	}
+	if p.EmailConfirmation != "" {
+		if _, err := ParseConfirmPolicy(string(p.EmailConfirmation)); err != nil {
+			return err
 		}
 	}
 	for _, d := range []struct {
@@ -92,7 +102,8 @@ func (p Policy) Validate() error {
 
 // Normalize trims the spaces around o's name and checks o as it will be
 // stored: a valid slug (ValidateSlug), a name (RequireName) and a valid
-// policy. It returns the first problem, naming its field.
+// policy, whose zero email_confirmation is stored as off. It returns the
+// first problem, naming its field.
 func (o *Org) Normalize() error {
 	if err := ValidateSlug(o.Slug); err != nil {
 		return err
@@ -102,6 +113,9 @@ func (o *Org) Normalize() error {
 		return err
 	}
 	o.Name = name
+	if o.Policy.EmailConfirmation == "" {
+		o.Policy.EmailConfirmation = ConfirmOff
+	}
 	return o.Policy.Validate()
 }
 

@@ -52,6 +52,10 @@ const (
 	// QueueUnverifiedFlood: an unverified request past the sender's
 	// max_unverified_per_hour; recorded and queued without a reply.
 	QueueUnverifiedFlood QueueReason = "unverified_flood"
+	// QueueAwaitingConfirmation: an authenticated request of an org whose
+	// email_confirmation is always, waiting for the contact to use the
+	// link the reply carries.
+	QueueAwaitingConfirmation QueueReason = "awaiting_confirmation"
 )
 
 // Item is one requested username and what became of it.
@@ -66,7 +70,10 @@ type Item struct {
 	// UnverifiedSender is set when the request's sender did not pass
 	// authentication.
 	UnverifiedSender bool
-	DecidedBy        string
-	Note             string
-	DecidedAt        time.Time
+	// Confirmable is set when the request's confirmation link is bound to
+	// the item: using it would unlock the user (Decision.Confirm).
+	Confirmable bool
+	DecidedBy   string
+	Note        string
+	DecidedAt   time.Time
 }

@@ -42,6 +42,8 @@ func TestPolicyValidate(t *testing.T) {
 		{"negative duration", with(func(p *Policy) { p.LockoutDuration = -time.Hour }), "lockout_duration must be from 0s to 36500d"},
 		{"duration past the bound", with(func(p *Policy) { p.FailureWindow = MaxPolicyDuration + time.Second }), "failure_window must be from 0s to 36500d"},
 		{"part of a second would be kept as 0s", with(func(p *Policy) { p.LockoutDuration = 500 * time.Millisecond }), "lockout_duration must be a whole number of seconds, not 500ms"},
+		{"every confirmation policy", with(func(p *Policy) { p.EmailConfirmation = ConfirmAlways }), ""},
+		{"an unknown confirmation policy", with(func(p *Policy) { p.EmailConfirmation = "sometimes" }), `email_confirmation must be one of off, unverified, always, not "sometimes"`},
 		{"part of a second on top", with(func(p *Policy) { p.FailureWindow = 15*time.Minute + 900*time.Millisecond }), "failure_window must be a whole number of seconds"},
 	}
 	for _, tt := range tests {

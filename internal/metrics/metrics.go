@@ -23,6 +23,7 @@ const (
 	ChannelEmail  = "email"  // a verified email request, applied at once
 	ChannelReview = "review" // a queued request approved by a human
 	ChannelHTTP   = "http"   // an admin or staff unlock through the API or UI
+	ChannelLink   = "link"   // a request its contact confirmed by link
 )
 
 // Metrics is one registry of unlockd's metrics. Its methods are safe for
@@ -74,7 +75,7 @@ func New(stats func(context.Context) (store.Stats, error), log *slog.Logger) *Me
 	for _, v := range []domain.Verdict{domain.VerdictIgnored, domain.VerdictRejected, domain.VerdictNoUsername, domain.VerdictAccepted} {
 		m.decisions.WithLabelValues(string(v))
 	}
-	for _, c := range []string{ChannelEmail, ChannelReview, ChannelHTTP} {
+	for _, c := range []string{ChannelEmail, ChannelReview, ChannelHTTP, ChannelLink} {
 		m.unlocks.WithLabelValues(c)
 	}
 	for _, p := range []string{PeerIMAP, PeerSMTP, PeerDNS, PeerDatabase} {

@@ -13,6 +13,11 @@ import (
 // Renderer renders replies and notifications from the mail templates. It
 // parses them once, in NewRenderer, and is safe for concurrent use.
 type Renderer struct {
+	// PublicURL is where users reach unlockd (http.public_url): the
+	// base of confirmation links. Set it before the first render; a
+	// decision with a link cannot be rendered without it.
+	PublicURL string
+
 	tmpl     map[string]mailTemplate
 	idDomain string
 	loopID   string
@@ -59,6 +64,10 @@ type ReplyData struct {
 	Unverified bool
 	// AnyUnlocked, AnyQueued, AnyAdminLock and AnyUnknown summarise Items.
 	AnyUnlocked, AnyQueued, AnyAdminLock, AnyUnknown bool
+	// ConfirmURL is the request's one-time confirmation link, when the
+	// reply carries one; ConfirmFor says how long it works ("30 minutes")
+	// and ConfirmUntil until when (UTC).
+	ConfirmURL, ConfirmFor, ConfirmUntil string
 	// LoopID is our X-Loop value.
 	LoopID string
 }
@@ -72,6 +81,9 @@ type ItemView struct {
 	// Outcome says what happened in plain words, e.g. "unlocked" or
 	// "queued for review: locked deliberately by an administrator".
 	Outcome string
+	// Confirmable is set when the request's confirmation link would
+	// unlock the user.
+	Confirmable bool
 }
 
 // NotifyData is what the notification templates (mail/notify_*.tmpl)
@@ -84,6 +96,9 @@ type NotifyData struct {
 	Subject string
 	// Unverified is set when the sender did not pass authentication.
 	Unverified bool
+	// Confirm is set when the reply to the contact carried a confirmation
+	// link: the items it is bound to unlock once the contact uses it.
+	Confirm bool
 	// Items are the pending items the recipients may decide: for an
 	// org's admins, those of their org only.
 	Items []ItemView
@@ -93,12 +108,13 @@ type NotifyData struct {
 
 // reasonWords says why an item is queued, in plain words.
 var reasonWords = map[domain.QueueReason]string{
-	domain.QueueUnverifiedSender: "your message could not be verified as coming from you",
-	domain.QueueAdminLock:        "locked deliberately by an administrator",
-	domain.QueueAutoUnlockOff:    "your organisation has every unlock reviewed",
-	domain.QueueRateLimited:      "too many unlock requests in the last hour",
-	domain.QueueAmbiguous:        "the username exists in more than one of your organisations",
-	domain.QueueUnverifiedFlood:  "many unverified requests arrived from this address",
+	domain.QueueUnverifiedSender:     "your message could not be verified as coming from you",
+	domain.QueueAdminLock:            "locked deliberately by an administrator",
+	domain.QueueAutoUnlockOff:        "your organisation has every unlock reviewed",
+	domain.QueueRateLimited:          "too many unlock requests in the last hour",
+	domain.QueueAmbiguous:            "the username exists in more than one of your organisations",
+	domain.QueueUnverifiedFlood:      "many unverified requests arrived from this address",
+	domain.QueueAwaitingConfirmation: "your organisation asks you to confirm every request",
 }
 
 // outcome puts an item's state in plain words. An unknown user always
@@ -116,6 +132,9 @@ func outcome(it domain.Item) string {
 	case domain.ItemExpired:
 		return "expired"
 	case domain.ItemPending:
+		if it.Confirmable {
+			return "waiting for you to confirm with the link below"
+		}
 		if w, ok := reasonWords[it.Reason]; ok {
 			return "queued for review: " + w
 		}
@@ -125,7 +144,7 @@ func outcome(it domain.Item) string {
 }
 
 func view(it domain.Item) ItemView {
-	return ItemView{Username: it.Username, State: it.State, Reason: it.Reason, Outcome: outcome(it)}
+	return ItemView{Username: it.Username, State: it.State, Reason: it.Reason, Outcome: outcome(it), Confirmable: it.Confirmable}
 }
 
 // Decision renders the mail for a recorded decision; it matches
@@ -140,7 +159,13 @@ func (r *Renderer) Decision(dm store.DecisionMail) ([]domain.Mail, error) {
 		data := ReplyData{Kind: "decision", Verdict: d.Verdict, Subject: dm.Message.Subject,
 			Unverified: !dm.Decision.Authenticated, LoopID: r.loopID}
 		for _, it := range d.Items {
+			if dm.Confirm == nil {
+				it.Confirmable = false // no link was made: nothing to wait for
+			}
 			data.add(it)
+		}
+		if err := r.link(&data, dm.Confirm); err != nil {
+			return nil, err
 		}
 		m, err := r.reply(data, d.ReplyTo, dm.Message.Subject, dm.Message.MessageID, dm.Message.References)
 		if err != nil {
@@ -216,7 +241,7 @@ func (r *Renderer) reply(data ReplyData, to, subject, messageID string, referenc
 // notify renders a notification about dm's pending items.
 func (r *Renderer) notify(name string, dm store.DecisionMail, items []domain.Item) (domain.Mail, error) {
 	data := NotifyData{DecisionID: dm.DecisionID, Sender: dm.Facts.Sender, Subject: dm.Message.Subject,
-		Unverified: !dm.Decision.Authenticated, LoopID: r.loopID}
+		Unverified: !dm.Decision.Authenticated, Confirm: dm.Confirm != nil, LoopID: r.loopID}
 	for _, it := range items {
 		data.Items = append(data.Items, view(it))
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/unlockd/unlockd/internal/domain"
 	"github.com/unlockd/unlockd/internal/outbox"
@@ -42,8 +43,24 @@ func pending(name string, r domain.QueueReason) domain.Item {
 	return domain.Item{OrgID: 1, UserID: 9, Username: name, State: domain.ItemPending, Reason: r, UnverifiedSender: r == domain.QueueUnverifiedSender}
 }
 
+// confirmable marks it as bound to the request's link.
+func confirmable(it domain.Item) domain.Item {
+	it.Confirmable = true
+	return it
+}
+
+// withLink gives dm the link a decision with Confirm gets.
+func withLink(dm store.DecisionMail) store.DecisionMail {
+	dm.Decision.Confirm = true
+	dm.Confirm = &store.ConfirmMail{Token: "Zm9vYmFyLWEtc2FtcGxlLXRva2VuLW9mLTQzLWNoYXJz", TTL: 90 * time.Minute,
+		ExpiresAt: time.Date(2026, 11, 23, 11, 0, 0, 0, time.UTC)}
+	return dm
+}
+
 func TestGoldenReplies(t *testing.T) {
 	r := mustRenderer(t, "")
+	linked := mustRenderer(t, "")
+	linked.PublicURL = "https://unlock.example.com/"
 	fu := outbox.FollowUp{To: contactAddr, Subject: "Entsperren für Jürgen", MessageID: "req@acme.example"}
 	cases := map[string]func() ([]domain.Mail, error){
 		"unlocked": func() ([]domain.Mail, error) {
@@ -78,6 +95,21 @@ func TestGoldenReplies(t *testing.T) {
 			return []domain.Mail{m}, err
 		},
 		"expired": func() ([]domain.Mail, error) { m, err := r.Expired(fu, "carol", "dave"); return []domain.Mail{m}, err },
+		"queued_with_link": func() ([]domain.Mail, error) {
+			return linked.Decision(withLink(decisionMail("Unlock bob", false, accepted(confirmable(pending("bob", domain.QueueUnverifiedSender)),
+				pending("boss", domain.QueueAdminLock)))))
+		},
+		"awaiting_confirmation": func() ([]domain.Mail, error) {
+			d := accepted(confirmable(pending("bob", domain.QueueAwaitingConfirmation)))
+			d.NotifyStaff = false
+			return linked.Decision(withLink(decisionMail("Unlock bob", true, d)))
+		},
+		"confirmed": func() ([]domain.Mail, error) {
+			m, err := r.Answer(store.FollowUp{Kind: store.FollowUpConfirmed, To: contactAddr, Subject: "Unlock bob", MessageID: "req@acme.example",
+				Items: []domain.Item{{Username: "bob", State: domain.ItemApplied, Confirmable: true},
+					{Username: "second", State: domain.ItemPending, Reason: domain.QueueAdminLock, Confirmable: true}}})
+			return []domain.Mail{m}, err
+		},
 	}
 	for name, render := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -189,5 +221,40 @@ func TestTemplateOverride(t *testing.T) {
 	}
 	if _, err := outbox.NewRenderer("", "not an address", loopID); err == nil {
 		t.Error("NewRenderer accepted a bad from address")
+	}
+}
+
+// TestConfirmLinkRendering: the link is the public URL, /confirm/ and the
+// token, only in the reply to the address on record; without a public URL
+// a decision with a link is an error rather than a reply without it.
+func TestConfirmLinkRendering(t *testing.T) {
+	r := mustRenderer(t, "")
+	dm := withLink(decisionMail("Unlock bob", false, accepted(confirmable(pending("bob", domain.QueueUnverifiedSender)))))
+	if _, err := r.Decision(dm); err == nil || !strings.Contains(err.Error(), "http.public_url") {
+		t.Errorf("a link without a public URL: %v", err)
+	}
+	r.PublicURL = "https://unlock.example.com/base/"
+	mails, err := r.Decision(dm)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const link = "https://unlock.example.com/base/confirm/" + "Zm9vYmFyLWEtc2FtcGxlLXRva2VuLW9mLTQzLWNoYXJz"
+	for _, m := range mails {
+		has := strings.Contains(m.Text, link) && strings.Contains(m.HTML, `href="`+link+`"`)
+		if has != (m.Kind == domain.MailReply) || (m.Kind == domain.MailReply && m.To != contactAddr) {
+			t.Errorf("%s to %q: link %v", m.Kind, m.To, has)
+		}
+		if m.Kind == domain.MailReply && !strings.Contains(m.Text, "for 1 hour 30 minutes (until 23 Nov 2026 11:00 UTC)") {
+			t.Errorf("the reply does not say how long the link works:\n%s", m.Text)
+		}
+		if m.Kind == domain.MailNotifyStaff && !strings.Contains(m.Text, "bob (unverified_sender, link sent)") {
+			t.Errorf("staff are not told a link went out:\n%s", m.Text)
+		}
+	}
+	// Without a link the same item reads as queued for review.
+	dm.Confirm, dm.Decision.Confirm = nil, false
+	mails, err = r.Decision(dm)
+	if err != nil || strings.Contains(mails[0].Text, "/confirm/") || !strings.Contains(mails[0].Text, "bob: queued for review") {
+		t.Errorf("a reply without a link: %v\n%s", err, mails[0].Text)
 	}
 }

@@ -2,6 +2,7 @@ package outbox
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/unlockd/unlockd/internal/domain"
 	"github.com/unlockd/unlockd/internal/store"
@@ -45,6 +46,9 @@ func (r *Renderer) Expired(f FollowUp, usernames ...string) (domain.Mail, error)
 // Answer renders a later answer recorded by the store; it matches
 // store.FollowUpRenderer.
 func (r *Renderer) Answer(a store.FollowUp) (domain.Mail, error) {
+	if a.Kind == store.FollowUpConfirmed {
+		return r.confirmed(a)
+	}
 	res, err := domain.ParseResolution(a.Kind)
 	if err != nil {
 		return domain.Mail{}, fmt.Errorf("outbox: answer: %w", err)
@@ -94,6 +98,10 @@ func (r *Renderer) selfTest() error {
 		State: domain.ItemPending, Reason: domain.QueueAdminLock}, Subject: "Unlock"}}, More: 1}); err != nil {
 		return err
 	}
+	if _, err := r.Answer(store.FollowUp{Kind: store.FollowUpConfirmed, To: f.To, Usernames: []string{"a", "b"}, Items: []domain.Item{
+		{Username: "a", State: domain.ItemApplied}, {Username: "b", State: domain.ItemPending, Reason: domain.QueueAdminLock}}}); err != nil {
+		return err
+	}
 	for _, v := range []domain.Verdict{domain.VerdictRejected, domain.VerdictNoUsername, domain.VerdictAccepted} {
 		dm := store.DecisionMail{DecisionID: 1, Message: store.Message{Subject: "Unlock", MessageID: "a@example.com"},
 			Facts: domain.Facts{Sender: f.To}, Decision: domain.Decision{Verdict: v, ReplyTo: f.To, NotifyAdmins: []int64{1}, NotifyStaff: true,
@@ -101,8 +109,19 @@ func (r *Renderer) selfTest() error {
 					{OrgID: 1, Username: "a", State: domain.ItemPending, Reason: domain.QueueAdminLock},
 					{OrgID: 1, Username: "b", State: domain.ItemApplied},
 					{Username: "c", State: domain.ItemUnknownUser},
+					{OrgID: 1, Username: "d", State: domain.ItemPending, Reason: domain.QueueUnverifiedSender, Confirmable: true},
 				}}}
 		if _, err := r.Decision(dm); err != nil {
+			return err
+		}
+		// The same with a link, under a sample base when none is set yet.
+		dm.Decision.Confirm = true
+		dm.Confirm = &store.ConfirmMail{Token: "sample", ExpiresAt: time.Unix(0, 0), TTL: 30 * time.Minute}
+		t := *r
+		if t.PublicURL == "" {
+			t.PublicURL = "https://unlockd.example"
+		}
+		if _, err := t.Decision(dm); err != nil {
 			return err
 		}
 	}

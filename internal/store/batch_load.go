@@ -200,8 +200,7 @@ func (b *batch) loadCounts() error {
 				continue
 			}
 			var n int
-			if err := b.tx.GetContext(b.ctx, &n, b.tx.Rebind(`SELECT count(*) FROM (SELECT 1 FROM request_items
-				WHERE org_id = ? AND decided_by = ? AND state = 'applied' AND decided_at > ? LIMIT ?) x`),
+			if err := b.tx.GetContext(b.ctx, &n, b.tx.Rebind(recentUnlocks),
 				c.OrgID, emailActor(c.Email), since, limit); err != nil {
 				return fmt.Errorf("store: recent unlocks of %s: %w", c.Email, err)
 			}

@@ -14,7 +14,7 @@ var (
 	decisionColumns = []string{"mailbox", "message_key", "message_id", "uidvalidity", "uid", "sender", "subject",
 		"verdict", "reason", "authenticated", "auth_reason", "contact_id", "received_at", "decided_at"}
 	itemColumns = []string{"decision_id", "org_id", "user_id", "username", "state", "reason", "unverified_sender",
-		"decided_by", "decided_at"}
+		"decided_by", "decided_at", "confirm"}
 	auditColumns = []string{"org_id", "actor", "action", "target", "source", "note", "at"}
 )
 
@@ -23,8 +23,9 @@ const unlockUsers = `UPDATE users SET lock_reason = NULL, locked_at = NULL, lock
 	lock_expires_at = NULL, failed_logins = 0, last_failed_at = NULL, updated_at = ? WHERE id IN (?)`
 
 // write stores what the batch decided: decisions (whose ids the rest
-// need), items, unlocks, audit entries, signatures, sender notices, and
-// the mail render returns.
+// need), items, unlocks, audit entries, signatures, sender notices, and,
+// when there is a renderer to send them, confirmation links and the mail
+// render returns.
 func (b *batch) write(w *writes, render Renderer) error {
 	if len(w.decisions) == 0 {
 		return nil
@@ -41,7 +42,7 @@ func (b *batch) write(w *writes, render Renderer) error {
 				at = nullTime(it.DecidedAt)
 			}
 			items = append(items, []any{id, nullID(it.OrgID), nullID(it.UserID), it.Username, string(it.State),
-				string(it.Reason), it.UnverifiedSender, it.DecidedBy, at})
+				string(it.Reason), it.UnverifiedSender, it.DecidedBy, at, it.Confirmable})
 		}
 		for _, k := range slices.Compact(slices.Sorted(slices.Values(x.Message.SignatureKeys))) {
 			sigs = append(sigs, []any{k, id})
@@ -75,10 +76,15 @@ func (b *batch) write(w *writes, render Renderer) error {
 	if render == nil {
 		return nil
 	}
+	links, err := b.writeConfirmations(w) // batch_confirm.go
+	if err != nil {
+		return err
+	}
 	var mails []domain.Mail
 	for _, p := range w.decisions {
 		x, out := b.in[p.index], b.out[p.index]
-		ms, err := render(DecisionMail{DecisionID: out.ID, Message: x.Message, Facts: x.Facts, Decision: out.Decision})
+		ms, err := render(DecisionMail{DecisionID: out.ID, Message: x.Message, Facts: x.Facts, Decision: out.Decision,
+			Confirm: links[p.index]})
 		if err != nil {
 			return fmt.Errorf("store: render mail for decision %d: %w", out.ID, err)
 		}

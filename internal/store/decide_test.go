@@ -180,7 +180,7 @@ func TestDecideUnauthenticatedContactIsQueuedAndAnsweredOnRecord(t *testing.T) {
 			t.Errorf("decision = %+v, want accepted, reply to %s", d.Decision, contacts[0].Email)
 		}
 		wantItems(t, d.Decision.Items, []domain.Item{{OrgID: org.ID, UserID: u.ID, Username: "jsmith",
-			State: domain.ItemPending, Reason: domain.QueueUnverifiedSender, UnverifiedSender: true}})
+			State: domain.ItemPending, Reason: domain.QueueUnverifiedSender, UnverifiedSender: true, Confirmable: true}})
 		wantLocked(t, s, "acme", "jsmith", domain.LockFailedLogins)
 		if got := auditCount(t, s); got != before {
 			t.Errorf("audit entries = %d, want %d", got, before)

@@ -43,6 +43,19 @@ type DecisionMail struct {
 	Message    Message
 	Facts      domain.Facts
 	Decision   domain.Decision
+	// Confirm is the confirmation link created with the decision
+	// (domain.Decision.Confirm), for the reply to carry; nil when there is
+	// none.
+	Confirm *ConfirmMail
+}
+
+// ConfirmMail is a new confirmation link as the reply shows it. Token is
+// the only copy of the token: the store keeps its hash.
+type ConfirmMail struct {
+	Token     string
+	ExpiresAt time.Time
+	// TTL is how long the link works from the decision.
+	TTL time.Duration
 }
 
 // ErrDuplicate is returned by Decide for a message already decided. It is

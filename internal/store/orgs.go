@@ -22,6 +22,7 @@ type orgRow struct {
 	AutoUnlock         bool      `db:"auto_unlock"`
 	MaxRequestsPerHour int       `db:"max_requests_per_hour"`
 	MaxUnverified      int       `db:"max_unverified_per_hour"`
+	EmailConfirmation  string    `db:"email_confirmation"`
 	CreatedAt          time.Time `db:"created_at"`
 }
 
@@ -37,16 +38,17 @@ func (r orgRow) org() domain.Org {
 			AutoUnlock:           r.AutoUnlock,
 			MaxRequestsPerHour:   r.MaxRequestsPerHour,
 			MaxUnverifiedPerHour: r.MaxUnverified,
+			EmailConfirmation:    domain.ConfirmPolicy(r.EmailConfirmation),
 		},
 	}
 }
 
 const orgColumns = `id, slug, name, max_failed_logins, lockout_duration_s, failure_window_s,
-	auto_unlock, max_requests_per_hour, max_unverified_per_hour, created_at`
+	auto_unlock, max_requests_per_hour, max_unverified_per_hour, email_confirmation, created_at`
 
 const insertOrg = `INSERT INTO orgs (slug, name, max_failed_logins, lockout_duration_s,
-	failure_window_s, auto_unlock, max_requests_per_hour, max_unverified_per_hour, created_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	failure_window_s, auto_unlock, max_requests_per_hour, max_unverified_per_hour, email_confirmation, created_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 
 // CreateOrg adds an organisation; its ID is filled in on return. A slug in
 // use is a conflict.
@@ -66,7 +68,7 @@ func (s *Store) createOrg(ctx context.Context, tx *sqlx.Tx, o domain.Org) (int64
 	p := o.Policy
 	id, err := insertID(ctx, tx, insertOrg, o.Slug, o.Name, p.MaxFailedLogins,
 		int64(p.LockoutDuration/time.Second), int64(p.FailureWindow/time.Second),
-		p.AutoUnlock, p.MaxRequestsPerHour, p.MaxUnverifiedPerHour, s.now())
+		p.AutoUnlock, p.MaxRequestsPerHour, p.MaxUnverifiedPerHour, string(p.EmailConfirmation), s.now())
 	if isUnique(err) {
 		return 0, domain.Errorf(domain.CodeConflict, "org %q already exists", o.Slug)
 	}
@@ -135,7 +137,8 @@ func (s *Store) listOrgs(ctx context.Context, q string, args ...any) ([]domain.O
 }
 
 const updateOrg = `UPDATE orgs SET name = ?, max_failed_logins = ?, lockout_duration_s = ?,
-	failure_window_s = ?, auto_unlock = ?, max_requests_per_hour = ?, max_unverified_per_hour = ? WHERE id = ?`
+	failure_window_s = ?, auto_unlock = ?, max_requests_per_hour = ?, max_unverified_per_hour = ?,
+	email_confirmation = ? WHERE id = ?`
 
 // UpdateOrg saves an organisation's name and policy whole: ChangeOrg with
 // a change that sets both.
@@ -170,7 +173,7 @@ func (s *Store) ChangeOrg(ctx context.Context, slug string, change func(*domain.
 		p := o.Policy
 		if _, err := tx.ExecContext(ctx, tx.Rebind(updateOrg), o.Name, p.MaxFailedLogins,
 			int64(p.LockoutDuration/time.Second), int64(p.FailureWindow/time.Second),
-			p.AutoUnlock, p.MaxRequestsPerHour, p.MaxUnverifiedPerHour, cur.ID); err != nil {
+			p.AutoUnlock, p.MaxRequestsPerHour, p.MaxUnverifiedPerHour, string(p.EmailConfirmation), cur.ID); err != nil {
 			return fmt.Errorf("store: update org %s: %w", slug, err)
 		}
 		out = o
@@ -181,6 +184,6 @@ func (s *Store) ChangeOrg(ctx context.Context, slug string, change func(*domain.
 }
 
 func policyNote(p domain.Policy) string {
-	return fmt.Sprintf("max_failed_logins=%d lockout_duration=%s failure_window=%s auto_unlock=%t max_requests_per_hour=%d max_unverified_per_hour=%d",
-		p.MaxFailedLogins, p.LockoutDuration, p.FailureWindow, p.AutoUnlock, p.MaxRequestsPerHour, p.MaxUnverifiedPerHour)
+	return fmt.Sprintf("max_failed_logins=%d lockout_duration=%s failure_window=%s auto_unlock=%t max_requests_per_hour=%d max_unverified_per_hour=%d email_confirmation=%s",
+		p.MaxFailedLogins, p.LockoutDuration, p.FailureWindow, p.AutoUnlock, p.MaxRequestsPerHour, p.MaxUnverifiedPerHour, p.EmailConfirmation)
 }

@@ -32,6 +32,9 @@ type Request struct {
 	// ContactEmail is the requesting contact's address on record, where
 	// every answer goes; empty once the contact is removed.
 	ContactEmail string
+	// Link is the confirmation link bound to the item: when it was sent,
+	// until when it works, and when it was used; nil when none was sent.
+	Link *domain.ConfirmLink
 }
 
 // Kinds of follow-up answers: the domain's resolutions, by name.
@@ -55,6 +58,9 @@ type FollowUp struct {
 	Usernames []string
 	// Note is the reviewer's note on a declined request.
 	Note string
+	// Items, for FollowUpConfirmed, are the items as the link left them:
+	// applied, or still pending with the reason.
+	Items []domain.Item
 }
 
 // FollowUpRenderer renders a follow-up inside the transaction that resolves
@@ -84,20 +90,33 @@ type requestRow struct {
 	ReceivedAt       sql.NullTime   `db:"received_at"`
 	CreatedAt        time.Time      `db:"created_at"`
 	ContactEmail     sql.NullString `db:"contact_email"`
+	Confirm          bool           `db:"confirm"`
+	LinkID           sql.NullInt64  `db:"link_id"`
+	LinkSentAt       sql.NullTime   `db:"link_sent_at"`
+	LinkExpiresAt    sql.NullTime   `db:"link_expires_at"`
+	LinkUsedAt       sql.NullTime   `db:"link_used_at"`
 }
 
 const selectRequests = `SELECT ri.id, ri.org_id, ri.user_id, ri.username, ri.state, ri.reason, ri.unverified_sender,
 	ri.decided_by, ri.note, ri.decided_at, o.slug AS org_slug, d.id AS decision_id, d.mailbox, d.sender,
 	d.authenticated, d.auth_reason, d.subject, d.message_id, d.received_at, d.decided_at AS created_at,
-	c.email AS contact_email
+	c.email AS contact_email, ri.confirm, cf.id AS link_id, cf.created_at AS link_sent_at,
+	cf.expires_at AS link_expires_at, cf.used_at AS link_used_at
 	FROM request_items ri JOIN decisions d ON d.id = ri.decision_id
-	LEFT JOIN orgs o ON o.id = ri.org_id LEFT JOIN contacts c ON c.id = d.contact_id`
+	LEFT JOIN orgs o ON o.id = ri.org_id LEFT JOIN contacts c ON c.id = d.contact_id
+	LEFT JOIN confirmations cf ON cf.decision_id = ri.decision_id AND ri.confirm`
 
 func (r requestRow) request() Request {
+	var link *domain.ConfirmLink
+	if r.LinkID.Valid {
+		link = &domain.ConfirmLink{ID: r.LinkID.Int64, DecisionID: r.DecisionID, CreatedAt: timeOf(r.LinkSentAt),
+			ExpiresAt: timeOf(r.LinkExpiresAt), UsedAt: timeOf(r.LinkUsedAt)}
+	}
 	return Request{
 		Item: domain.Item{ID: r.ID, OrgID: r.OrgID.Int64, UserID: r.UserID.Int64, Username: r.Username,
 			State: domain.ItemState(r.State), Reason: domain.QueueReason(r.Reason), UnverifiedSender: r.UnverifiedSender,
-			DecidedBy: r.DecidedBy, Note: r.Note, DecidedAt: timeOf(r.DecidedAt)},
+			Confirmable: r.Confirm, DecidedBy: r.DecidedBy, Note: r.Note, DecidedAt: timeOf(r.DecidedAt)},
+		Link:    link,
 		OrgSlug: r.OrgSlug.String, DecisionID: r.DecisionID, Mailbox: r.Mailbox, Sender: r.Sender,
 		Authenticated: r.Authenticated, AuthReason: r.AuthReason, Subject: r.Subject, MessageID: r.MessageID,
 		ReceivedAt: timeOf(r.ReceivedAt), CreatedAt: r.CreatedAt.UTC(), ContactEmail: r.ContactEmail.String,

@@ -41,6 +41,10 @@ type Store struct {
 	Now func() time.Time
 	// Timeout bounds each operation's queries.
 	Timeout time.Duration
+	// ConfirmTTL is how long a confirmation link works
+	// (limits.confirmation_ttl); 0, the default, makes none (confirm.go):
+	// the program sets it once replies can carry links.
+	ConfirmTTL time.Duration
 
 	path      string      // SQLite: the database file, "" in memory
 	lockFile  *os.File    // SQLite: held by LockFile until Close

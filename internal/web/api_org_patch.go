@@ -21,13 +21,14 @@ type orgPatch struct {
 	AutoUnlock         *bool   `json:"auto_unlock"`
 	MaxRequestsPerHour *int    `json:"max_requests_per_hour"`
 	MaxUnverified      *int    `json:"max_unverified_per_hour"`
+	EmailConfirmation  *string `json:"email_confirmation"`
 }
 
 // empty reports whether no field is given.
 func (p orgPatch) empty() bool { return p == orgPatch{} }
 
-// apply sets the given fields on o. A duration that does not parse is an
-// error naming its field.
+// apply sets the given fields on o. A duration or an email_confirmation
+// that does not parse is an error naming its field.
 func (p orgPatch) apply(o *domain.Org) error {
 	if p.Name != nil {
 		o.Name = *p.Name
@@ -57,6 +58,13 @@ func (p orgPatch) apply(o *domain.Org) error {
 	}
 	if p.AutoUnlock != nil {
 		o.Policy.AutoUnlock = *p.AutoUnlock
+	}
+	if p.EmailConfirmation != nil {
+		c, err := domain.ParseConfirmPolicy(*p.EmailConfirmation)
+		if err != nil {
+			return err
+		}
+		o.Policy.EmailConfirmation = c
 	}
 	return nil
 }

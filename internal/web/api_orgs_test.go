@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unlockd/unlockd/internal/domain"
 	"github.com/unlockd/unlockd/internal/store"
 	"github.com/unlockd/unlockd/internal/storetest"
 )
@@ -20,6 +21,7 @@ type orgBody struct {
 	AutoUnlock         bool   `json:"auto_unlock"`
 	MaxRequestsPerHour int    `json:"max_requests_per_hour"`
 	MaxUnverified      int    `json:"max_unverified_per_hour"`
+	EmailConfirmation  string `json:"email_confirmation"`
 }
 
 func TestAPIOrgs(t *testing.T) {
@@ -29,7 +31,7 @@ func TestAPIOrgs(t *testing.T) {
 		f.call(t, asStaff, "POST", "/api/v1/orgs", `{"slug":"initech","name":"Initech","lockout_duration":"30m","auto_unlock":false}`).
 			want(t, http.StatusCreated, &o)
 		want := orgBody{Slug: "initech", Name: "Initech", MaxFailedLogins: 5, LockoutDuration: "30m",
-			FailureWindow: "12h", AutoUnlock: false, MaxRequestsPerHour: 10, MaxUnverified: 5}
+			FailureWindow: "12h", AutoUnlock: false, MaxRequestsPerHour: 10, MaxUnverified: 5, EmailConfirmation: "unverified"}
 		if o != want {
 			t.Errorf("created org = %+v, want %+v", o, want)
 		}
@@ -41,13 +43,13 @@ func TestAPIOrgs(t *testing.T) {
 			t.Errorf("GET org = %+v, want %+v", got, want)
 		}
 
-		f.call(t, asStaff, "PATCH", "/api/v1/orgs/initech", `{"max_failed_logins":3,"failure_window":"1d12h","max_unverified_per_hour":0}`).want(t, http.StatusOK, &got)
-		want.MaxFailedLogins, want.FailureWindow, want.MaxUnverified = 3, "1d12h", 0
+		f.call(t, asStaff, "PATCH", "/api/v1/orgs/initech", `{"max_failed_logins":3,"failure_window":"1d12h","max_unverified_per_hour":0,"email_confirmation":"always"}`).want(t, http.StatusOK, &got)
+		want.MaxFailedLogins, want.FailureWindow, want.MaxUnverified, want.EmailConfirmation = 3, "1d12h", 0, "always"
 		if got != want {
 			t.Errorf("patched org = %+v, want %+v", got, want)
 		}
 		stored, err := s.Org(ctx, "initech")
-		if err != nil || stored.Policy.MaxFailedLogins != 3 || stored.Policy.LockoutDuration.Minutes() != 30 {
+		if err != nil || stored.Policy.MaxFailedLogins != 3 || stored.Policy.LockoutDuration.Minutes() != 30 || stored.Policy.EmailConfirmation != domain.ConfirmAlways {
 			t.Errorf("stored org = %+v, %v", stored, err)
 		}
 		audit, err := s.ListAudit(ctx, store.AuditFilter{Target: "initech", Limit: 10})
@@ -92,6 +94,8 @@ func TestAPIOrgBadInput(t *testing.T) {
 			{"PATCH", "/api/v1/orgs/acme", `{"max_failed_logins":99999999999999999999}`},
 			{"PATCH", "/api/v1/orgs/acme", `{"max_requests_per_hour":1.5}`},
 			{"PATCH", "/api/v1/orgs/acme", `{"auto_unlock":"yes"}`},
+			{"PATCH", "/api/v1/orgs/acme", `{"email_confirmation":"never"}`},
+			{"PATCH", "/api/v1/orgs/acme", `{"email_confirmation":null}`},
 			{"PATCH", "/api/v1/orgs/acme", `{"slug":"other"}`},
 			{"PATCH", "/api/v1/orgs/acme", `{"name":"` + long(201) + `"}`},
 			{"POST", "/api/v1/orgs", `{"slug":"Caps","name":"x"}`},

@@ -22,13 +22,16 @@ type orgJSON struct {
 	AutoUnlock         bool         `json:"auto_unlock"`
 	MaxRequestsPerHour int          `json:"max_requests_per_hour"`
 	MaxUnverified      int          `json:"max_unverified_per_hour"`
+	// EmailConfirmation is off, unverified or always.
+	EmailConfirmation domain.ConfirmPolicy `json:"email_confirmation"`
 }
 
 func toOrgJSON(o domain.Org) orgJSON {
 	p := o.Policy
 	return orgJSON{Slug: o.Slug, Name: o.Name, MaxFailedLogins: p.MaxFailedLogins,
 		LockoutDuration: jsonDuration(p.LockoutDuration), FailureWindow: jsonDuration(p.FailureWindow),
-		AutoUnlock: p.AutoUnlock, MaxRequestsPerHour: p.MaxRequestsPerHour, MaxUnverified: p.MaxUnverifiedPerHour}
+		AutoUnlock: p.AutoUnlock, MaxRequestsPerHour: p.MaxRequestsPerHour, MaxUnverified: p.MaxUnverifiedPerHour,
+		EmailConfirmation: domain.ConfirmPolicy(p.EmailConfirmation.String())}
 }
 
 // contactJSON is an authorised contact. SharedWith, the other orgs with the
@@ -103,6 +106,17 @@ type requestJSON struct {
 	DecidedBy        string             `json:"decided_by,omitempty"`
 	DecidedAt        *time.Time         `json:"decided_at,omitempty"`
 	Note             string             `json:"note,omitempty"`
+	// Confirmation is the link the reply carried for this item, if any.
+	Confirmation *confirmationJSON `json:"confirmation,omitempty"`
+}
+
+// confirmationJSON is a request's confirmation link as staff see it: when
+// it was sent, until when it works and when it was used (left out while it
+// was not). The token itself is never shown.
+type confirmationJSON struct {
+	SentAt    time.Time  `json:"sent_at"`
+	ExpiresAt time.Time  `json:"expires_at"`
+	UsedAt    *time.Time `json:"used_at,omitempty"`
 }
 
 func toRequestJSON(r store.Request) requestJSON {
@@ -110,7 +124,14 @@ func toRequestJSON(r store.Request) requestJSON {
 		UnverifiedSender: r.UnverifiedSender, Sender: r.Sender, Contact: r.ContactEmail,
 		Authenticated: r.Authenticated, AuthReason: r.AuthReason, Subject: r.Subject, MessageID: r.MessageID,
 		Mailbox: r.Mailbox, ReceivedAt: optTime(r.ReceivedAt), CreatedAt: r.CreatedAt,
-		DecidedBy: r.DecidedBy, DecidedAt: optTime(r.DecidedAt), Note: r.Note}
+		DecidedBy: r.DecidedBy, DecidedAt: optTime(r.DecidedAt), Note: r.Note, Confirmation: toConfirmationJSON(r.Link)}
+}
+
+func toConfirmationJSON(l *domain.ConfirmLink) *confirmationJSON {
+	if l == nil {
+		return nil
+	}
+	return &confirmationJSON{SentAt: l.CreatedAt.UTC(), ExpiresAt: l.ExpiresAt.UTC(), UsedAt: optTime(l.UsedAt)}
 }
 
 // auditJSON is one audit entry.

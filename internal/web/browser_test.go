@@ -64,14 +64,7 @@ func TestBrowser(t *testing.T) {
 		}
 		return resp.Status
 	}
-	text := func(css string) string {
-		t.Helper()
-		s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(css)))
-		if err != nil {
-			t.Fatalf("read %s: %v", css, err)
-		}
-		return s
-	}
+	text := func(css string) string { t.Helper(); return pageText(t, ctx, css) }
 	submit := func(button string) {
 		t.Helper()
 		if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(button))); err != nil {
@@ -159,6 +152,16 @@ func TestBrowser(t *testing.T) {
 		}
 	}
 	t.Logf("queue screenshot: %s", shot)
+}
+
+// pageText returns the text of the first element css selects.
+func pageText(t *testing.T, ctx context.Context, css string) string {
+	t.Helper()
+	s, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(css)))
+	if err != nil {
+		t.Fatalf("read %s: %v", css, err)
+	}
+	return s
 }
 
 // screenshot saves a full-page PNG of the current page and checks it is

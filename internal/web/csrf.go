@@ -1,6 +1,7 @@
 package web
 
 import (
+	"crypto/rand"
 	"crypto/subtle"
 	"net/http"
 
@@ -17,7 +18,9 @@ import (
 //     token, kept in the store beside the session; the sign-in form, which
 //     has no session yet, carries a random token that is also set in a
 //     SameSite=Strict cookie (double submit), so that nobody can sign a
-//     victim into another account from a page of theirs.
+//     victim into another account from a page of theirs. The confirm
+//     page of a confirmation link, for contacts who have no session,
+//     works the same way with a cookie of its own (formToken).
 
 // maxFormBytes bounds the body of a UI form.
 const maxFormBytes = 64 << 10
@@ -45,4 +48,16 @@ func (u *ui) checkCSRF(w http.ResponseWriter, r *http.Request, want string) erro
 			"this form has expired or did not come from this site: go back, reload the page and try again")
 	}
 	return nil
+}
+
+// formToken returns the double-submit token of a form for visitors
+// without a session: the one in the browser's cookie base, or, when it has
+// none, a new random one (130 bits), set in that SameSite=Strict cookie.
+func (u *ui) formToken(w http.ResponseWriter, r *http.Request, base string) string {
+	t := u.cookieValue(r, base)
+	if len(t) < 26 {
+		t = rand.Text()
+		u.setCookie(w, base, t, 0, http.SameSiteStrictMode)
+	}
+	return t
 }

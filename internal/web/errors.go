@@ -37,6 +37,8 @@ func status(c domain.Code) int {
 		return http.StatusUnprocessableEntity
 	case domain.CodeRateLimit:
 		return http.StatusTooManyRequests
+	case domain.CodeGone:
+		return http.StatusGone
 	case codeTooLarge:
 		return http.StatusRequestEntityTooLarge
 	case codeUnsupportedType:

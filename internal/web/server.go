@@ -21,8 +21,8 @@ type Config struct {
 	// Wake, when set, is called after mail was queued, to deliver it now.
 	Wake func()
 	// Unlocked, when set, counts users unlocked through channel
-	// metrics.ChannelReview (an approved request) or metrics.ChannelHTTP
-	// (a direct unlock).
+	// metrics.ChannelReview (an approved request), metrics.ChannelHTTP
+	// (a direct unlock) or metrics.ChannelLink (a confirmation link).
 	Unlocked func(channel string, n int)
 	Log      *slog.Logger
 	// PublicURL is http.public_url; an https URL makes cookies Secure.
@@ -91,8 +91,9 @@ type Server struct {
 	mux *http.ServeMux
 	// signInHashes and authHashes are the two shares of password hashing.
 	signInHashes, authHashes *password.Limiter
-	// signInClients throttles sign-in attempts per client address.
-	signInClients *throttle
+	// signInClients throttles sign-in attempts per client address;
+	// confirmClients, with the same limits, uses of confirmation links.
+	signInClients, confirmClients *throttle
 }
 
 // New builds the server and its routes.
@@ -111,7 +112,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{Config: cfg, mux: http.NewServeMux(),
 		signInHashes:  password.NewLimiter(l.SignInHashes, l.HashWait),
 		authHashes:    password.NewLimiter(l.AuthenticateHashes, l.HashWait),
-		signInClients: newThrottle(l.ClientBurst, l.ClientRefill)}
+		signInClients: newThrottle(l.ClientBurst, l.ClientRefill), confirmClients: newThrottle(l.ClientBurst, l.ClientRefill)}
 	s.apiRoutes(s.mux)
 	if err := s.uiRoutes(s.mux); err != nil {
 		return nil, err

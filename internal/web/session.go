@@ -22,7 +22,8 @@ import (
 // neighbouring subdomain cannot plant them.
 const (
 	sessionCookie = "unlockd_session"
-	signInCookie  = "unlockd_signin" // the sign-in form's CSRF token
+	signInCookie  = "unlockd_signin"  // the sign-in form's CSRF token
+	confirmCookie = "unlockd_confirm" // the confirm page's CSRF token
 	flashCookie   = "unlockd_flash"
 )
 

@@ -29,6 +29,8 @@ func (s *Server) uiRoutes(mux *http.ServeMux) error {
 	mux.Handle("POST /signout", u.account(u.signOut))
 	mux.Handle("GET "+totpPath, u.account(u.totpPage))
 	mux.Handle("POST "+totpPath, u.account(u.enrolTOTP))
+	mux.Handle("GET /confirm/{token}", u.public(u.confirmPage))
+	mux.Handle("POST /confirm/{token}", u.public(u.confirm))
 
 	mux.Handle("GET /{$}", u.page(u.home))
 	mux.Handle("GET /queue", u.page(u.queuePage))

@@ -119,25 +119,30 @@ func TestUIPolicyForm(t *testing.T) {
 	f := newUIFixture(t)
 	b := f.signedIn(t, uiAdminAcme)
 	b.get("/orgs/acme/policy").want(http.StatusOK, `value="12h"`)
+	b.get("/orgs/acme/policy").want(http.StatusOK, `<option value="unverified" selected>`)
 	form := url.Values{"max_failed_logins": {"3"}, "lockout_duration": {"15m"}, "failure_window": {"1h30m"},
-		"max_requests_per_hour": {"0"}, "max_unverified_per_hour": {"2"}}
+		"max_requests_per_hour": {"0"}, "max_unverified_per_hour": {"2"}, "email_confirmation": {"always"}}
 	b.follow(b.post("/orgs/acme/policy", form)).want(http.StatusOK, "Security policy saved.")
 	org, err := f.Store.Org(context.Background(), "acme")
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := domain.Policy{MaxFailedLogins: 3, LockoutDuration: 15 * time.Minute, FailureWindow: 90 * time.Minute, MaxUnverifiedPerHour: 2}
+	want := domain.Policy{MaxFailedLogins: 3, LockoutDuration: 15 * time.Minute, FailureWindow: 90 * time.Minute, MaxUnverifiedPerHour: 2,
+		EmailConfirmation: domain.ConfirmAlways}
 	if org.Policy != want {
 		t.Errorf("policy = %+v, want %+v", org.Policy, want)
 	}
-	b.get("/orgs/acme/policy").want(http.StatusOK, `value="1h30m"`)
+	b.get("/orgs/acme/policy").want(http.StatusOK, `value="1h30m"`).want(http.StatusOK, `<option value="always" selected>`)
 
 	for field, bad := range map[string]string{"max_failed_logins": "-1", "lockout_duration": "soon", "max_requests_per_hour": "x", "max_unverified_per_hour": "-2"} {
 		form := url.Values{"max_failed_logins": {"3"}, "lockout_duration": {"15m"}, "failure_window": {"1h"}, "max_requests_per_hour": {"5"},
-			"max_unverified_per_hour": {"5"}}
+			"max_unverified_per_hour": {"5"}, "email_confirmation": {"off"}}
 		form.Set(field, bad)
 		b.post("/orgs/acme/policy", form).want(http.StatusBadRequest, `value="`+bad+`"`)
 	}
+	form = url.Values{"max_failed_logins": {"3"}, "lockout_duration": {"15m"}, "failure_window": {"1h"}, "max_requests_per_hour": {"5"},
+		"max_unverified_per_hour": {"5"}, "email_confirmation": {"sometimes"}}
+	b.post("/orgs/acme/policy", form).want(http.StatusBadRequest, `email_confirmation must be one of off, unverified, always, not &#34;sometimes&#34;`)
 	if n := f.auditActions(t, "acme", "acme"); n[domain.ActionPolicyChange] != 1 {
 		t.Errorf("audit of the policy = %v, want one change", n)
 	}

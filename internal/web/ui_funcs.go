@@ -23,6 +23,7 @@ func (u *ui) funcs() template.FuncMap {
 		"queueReason": func(r domain.QueueReason) string { return describe(queueReasons, r) },
 		"lockReason":  func(r domain.LockReason) string { return describe(lockReasons, r) },
 		"stateClass":  func(s domain.ItemState) string { return stateClasses[s] },
+		"linkOpen":    func(l *domain.ConfirmLink) bool { return l.Usable(u.Now()) == nil },
 	}
 }
 
@@ -56,12 +57,13 @@ func describe[K ~string](words map[K]string, k K) string {
 }
 
 var queueReasons = map[domain.QueueReason]string{
-	domain.QueueUnverifiedSender: "the sender did not pass authentication",
-	domain.QueueAdminLock:        "the user was locked by an admin",
-	domain.QueueAutoUnlockOff:    "auto-unlock is off for this organisation",
-	domain.QueueRateLimited:      "the contact is over its hourly limit",
-	domain.QueueAmbiguous:        "the contact belongs to several organisations",
-	domain.QueueUnverifiedFlood:  "unverified, past the hourly limit (not answered)",
+	domain.QueueUnverifiedSender:     "the sender did not pass authentication",
+	domain.QueueAdminLock:            "the user was locked by an admin",
+	domain.QueueAutoUnlockOff:        "auto-unlock is off for this organisation",
+	domain.QueueRateLimited:          "the contact is over its hourly limit",
+	domain.QueueAmbiguous:            "the contact belongs to several organisations",
+	domain.QueueUnverifiedFlood:      "unverified, past the hourly limit (not answered)",
+	domain.QueueAwaitingConfirmation: "waits for the contact to use the confirmation link (email_confirmation is always)",
 }
 
 var lockReasons = map[domain.LockReason]string{

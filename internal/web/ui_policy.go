@@ -23,7 +23,11 @@ type policyForm struct {
 	AutoUnlock         bool
 	MaxRequestsPerHour string
 	MaxUnverified      string
-	Error              string
+	EmailConfirmation  string
+	// confirmSent is set when the form had an email_confirmation field:
+	// one without it (a page from before the field) leaves it as it is.
+	confirmSent bool
+	Error       string
 }
 
 func formOfPolicy(p domain.Policy) policyForm {
@@ -34,6 +38,7 @@ func formOfPolicy(p domain.Policy) policyForm {
 		AutoUnlock:         p.AutoUnlock,
 		MaxRequestsPerHour: strconv.Itoa(p.MaxRequestsPerHour),
 		MaxUnverified:      strconv.Itoa(p.MaxUnverifiedPerHour),
+		EmailConfirmation:  p.EmailConfirmation.String(),
 	}
 }
 
@@ -46,11 +51,13 @@ func policyFormOf(v url.Values) policyForm {
 		AutoUnlock:         v.Get("auto_unlock") != "",
 		MaxRequestsPerHour: v.Get("max_requests_per_hour"),
 		MaxUnverified:      v.Get("max_unverified_per_hour"),
+		EmailConfirmation:  v.Get("email_confirmation"),
+		confirmSent:        v.Has("email_confirmation"),
 	}
 }
 
 // patch turns the form into the orgPatch the API would read: every field
-// is set. A count that is not a whole number is refused here, naming its
+// is set (email_confirmation when the form sent it). A count that is not a whole number is refused here, naming its
 // field; one too large for an int is passed on as such, for the domain's
 // range check to refuse in its own words.
 func (f policyForm) patch() (orgPatch, error) {
@@ -69,7 +76,7 @@ func (f policyForm) patch() (orgPatch, error) {
 		}
 		return &n
 	}
-	lockout, window, auto := f.LockoutDuration, f.FailureWindow, f.AutoUnlock
+	lockout, window, auto, confirm := f.LockoutDuration, f.FailureWindow, f.AutoUnlock, f.EmailConfirmation
 	p := orgPatch{
 		MaxFailedLogins:    number("max_failed_logins", f.MaxFailedLogins),
 		LockoutDuration:    &lockout,
@@ -77,6 +84,9 @@ func (f policyForm) patch() (orgPatch, error) {
 		AutoUnlock:         &auto,
 		MaxRequestsPerHour: number("max_requests_per_hour", f.MaxRequestsPerHour),
 		MaxUnverified:      number("max_unverified_per_hour", f.MaxUnverified),
+	}
+	if f.confirmSent {
+		p.EmailConfirmation = &confirm
 	}
 	return p, err
 }

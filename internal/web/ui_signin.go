@@ -1,7 +1,6 @@
 package web
 
 import (
-	"crypto/rand"
 	"errors"
 	"net/http"
 	"strings"
@@ -105,11 +104,7 @@ func (u *ui) refuseSignIn(w http.ResponseWriter, r *http.Request, d signInData, 
 // renderSignIn renders the form with its double-submit token, setting the
 // token's cookie when the browser has none.
 func (u *ui) renderSignIn(w http.ResponseWriter, r *http.Request, status int, d signInData) {
-	d.CSRF = u.cookieValue(r, signInCookie)
-	if len(d.CSRF) < 26 {
-		d.CSRF = rand.Text()
-		u.setCookie(w, signInCookie, d.CSRF, 0, http.SameSiteStrictMode)
-	}
+	d.CSRF = u.formToken(w, r, signInCookie)
 	if err := u.render(w, r, status, "signin", view{Title: "Sign in", Data: d}); err != nil {
 		u.fail(w, r, nil, err)
 	}

@@ -79,7 +79,7 @@ func TestOneValidationPath(t *testing.T) {
 	}
 	form := func(field, value string) url.Values {
 		v := url.Values{"max_failed_logins": {"5"}, "lockout_duration": {"0s"}, "failure_window": {"12h"},
-			"auto_unlock": {"on"}, "max_requests_per_hour": {"10"}, "max_unverified_per_hour": {"5"}}
+			"auto_unlock": {"on"}, "max_requests_per_hour": {"10"}, "max_unverified_per_hour": {"5"}, "email_confirmation": {"unverified"}}
 		v.Set(field, value)
 		return v
 	}
@@ -108,6 +108,8 @@ func TestOneValidationPath(t *testing.T) {
 			{"lockout_duration", `"36501d"`, "36501d", "lockout_duration must be from 0s to 36500d"},
 			{"lockout_duration", `"abc"`, "abc", `lockout_duration: invalid duration "abc"`},
 			{"failure_window", `"-1h"`, "-1h", "failure_window must be from 0s to 36500d"},
+			{"email_confirmation", `"sometimes"`, "sometimes", `email_confirmation must be one of off, unverified, always, not "sometimes"`},
+			{"email_confirmation", `""`, "", `email_confirmation must be one of off, unverified, always, not ""`},
 		} {
 			status, msg := apiAt(t, f, tok, "PATCH", "/api/v1/orgs/acme", fmt.Sprintf(`{%q:%s}`, tc.field, tc.json))
 			if status != http.StatusBadRequest || !strings.Contains(msg, tc.want) {
@@ -116,7 +118,7 @@ func TestOneValidationPath(t *testing.T) {
 			uiSays(b.post("/orgs/acme/policy", form(tc.field, tc.form)), http.StatusBadRequest, tc.want)
 		}
 		// A value of the wrong JSON type is refused naming its field too.
-		for _, body := range []string{`{"lockout_duration":5}`, `{"max_failed_logins":"5"}`, `{"auto_unlock":"yes"}`} {
+		for _, body := range []string{`{"lockout_duration":5}`, `{"max_failed_logins":"5"}`, `{"auto_unlock":"yes"}`, `{"email_confirmation":true}`} {
 			field := body[2 : strings.Index(body[2:], `"`)+2]
 			if status, msg := apiAt(t, f, tok, "PATCH", "/api/v1/orgs/acme", body); status != http.StatusBadRequest || !strings.Contains(msg, field) {
 				t.Errorf("API %s: %d %q, want 400 naming %s", body, status, msg, field)
