@@ -92,7 +92,6 @@ func BenchmarkBacklogDKIM(b *testing.B) {
 					srv.Append(b, "INBOX", f.signed(i))
 				}
 				c := cfg(srv)
-				c.BatchSize = 200
 				done := make(chan struct{})
 				counter := &countingHandler{h: f.pipe, n: n, done: done}
 				b.StartTimer()

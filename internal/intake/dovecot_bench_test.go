@@ -50,7 +50,7 @@ func BenchmarkBacklogDovecot(b *testing.B) {
 				}
 				floor := rawFetch(b, d, n)
 				c := intake.Config{Name: "support", Address: d.Addr, TLS: intake.TLSNone, Username: d.User, Password: d.Password,
-					ProcessedFolder: "Processed", RejectedFolder: "Rejected", IDLE: true, PollInterval: time.Second, BatchSize: 200}
+					ProcessedFolder: "Processed", RejectedFolder: "Rejected", IDLE: true, PollInterval: time.Second}
 				done := make(chan struct{})
 				counter := &countingHandler{h: f.pipe, n: n, done: done}
 				b.StartTimer()

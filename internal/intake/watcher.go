@@ -39,7 +39,9 @@ type Config struct {
 	// MaxMessageBytes: larger messages are never downloaded whole; the
 	// handler gets the header and the first part of the body, Truncated set.
 	MaxMessageBytes int64
-	// BatchSize is the number of messages fetched per command.
+	// BatchSize is the number of messages fetched per command, decided in
+	// one transaction and moved per folder in one command; zero means
+	// DefaultBatchSize.
 	BatchSize int
 	// FetchBudget bounds the bytes of mail held in memory at once: batches
 	// are cut by it as well as by BatchSize, and a message larger than
@@ -133,7 +135,7 @@ func New(cfg Config, h Handler, cp Checkpoints, log *slog.Logger) *Watcher {
 		cfg.PollInterval = 30 * time.Second
 	}
 	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = 100
+		cfg.BatchSize = DefaultBatchSize
 	}
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = time.Minute
