@@ -106,7 +106,11 @@ func TestSignInTOTP(t *testing.T) {
 		// Recovery codes, typed loosely, work once each.
 		sign(operatorPassword, " "+codes[0]+" ", nil)
 		sign(operatorPassword, codes[0], store.ErrSignInInvalid)
-		sign(operatorPassword, "K"+codes[1][1:], store.ErrSignInInvalid) // wrong code: a failure
+		wrong := "k" // a code with its first character changed: a failure
+		if codes[1][0] == 'k' {
+			wrong = "m"
+		}
+		sign(operatorPassword, wrong+codes[1][1:], store.ErrSignInInvalid)
 		sign(operatorPassword, stripDashes(codes[1]), nil)
 		// Failures with a right password but a wrong code lock too.
 		for range store.MaxOperatorFailures - 1 {
