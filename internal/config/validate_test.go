@@ -121,6 +121,28 @@ func TestValidate(t *testing.T) {
 			[]string{`database.dsn: is a PostgreSQL URL but driver is sqlite; set database.driver: postgres`}},
 		{"sqlite without dsn", func(c *Config) { c.Database.DSN = "" },
 			[]string{`database.dsn: required (the SQLite database file)`}},
+		{"postgres pool", func(c *Config) {
+			c.Database = Database{Driver: DriverPostgres, DSN: "host=db", MaxOpenConns: 32, MaxIdleConns: 8}
+		}, nil},
+		{"postgres pool at its bound", func(c *Config) {
+			c.Database = Database{Driver: DriverPostgres, DSN: "host=db", MaxOpenConns: MaxConns, MaxIdleConns: MaxConns}
+		}, nil},
+		{"postgres idle alone", func(c *Config) {
+			c.Database = Database{Driver: DriverPostgres, DSN: "host=db", MaxIdleConns: 64}
+		}, nil},
+		{"postgres pool negative", func(c *Config) {
+			c.Database = Database{Driver: DriverPostgres, DSN: "host=db", MaxOpenConns: -1, MaxIdleConns: -2}
+		}, []string{`database.max_open_conns: must be between 1 and 1000 (absent or 0: the default)`,
+			`database.max_idle_conns: must be between 1 and 1000 (absent or 0: the default)`}},
+		{"postgres pool too large", func(c *Config) {
+			c.Database = Database{Driver: DriverPostgres, DSN: "host=db", MaxOpenConns: MaxConns + 1}
+		}, []string{`database.max_open_conns: must be between 1 and 1000 (absent or 0: the default)`}},
+		{"postgres more idle than open", func(c *Config) {
+			c.Database = Database{Driver: DriverPostgres, DSN: "host=db", MaxOpenConns: 8, MaxIdleConns: 9}
+		}, []string{`database.max_idle_conns: 9 is more than max_open_conns (8)`}},
+		{"sqlite pool", func(c *Config) { c.Database.MaxOpenConns, c.Database.MaxIdleConns = 4, 4 },
+			[]string{`database.max_open_conns: applies to driver postgres only (SQLite uses one connection)`,
+				`database.max_idle_conns: applies to driver postgres only (SQLite uses one connection)`}},
 
 		// mailboxes
 		{"name required", func(c *Config) { c.Mailboxes[0].Name = "" },
