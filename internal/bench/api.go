@@ -166,7 +166,7 @@ func apiBench(ctx context.Context, f apiFlags, out io.Writer) error {
 			}
 			*s.into = append(*s.into, r)
 			fmt.Fprintf(out, "  %-58s %s\n", s.label, r)
-			if split := sampleCPU().split(before, time.Since(start), cpuGroups(f.inProcess), s.gen, r.CPU); split != "" {
+			if split := sampleCPU().split(before, time.Since(start), apiCPU(srv), s.gen, r.CPU); split != "" {
 				fmt.Fprintf(out, "  %-58s %s\n", "", split)
 			}
 		}
@@ -181,15 +181,9 @@ func apiBench(ctx context.Context, f apiFlags, out io.Writer) error {
 	return nil
 }
 
-// cpuGroups name the processes whose CPU use each load reports: serve
-// (the built binary, or this process with -in-process), PostgreSQL's
-// backends, and the two load generators.
-func cpuGroups(inProcess bool) map[string][]string {
-	serve := "unlockd"
-	if inProcess {
-		serve = filepath.Base(os.Args[0])
-	}
-	return map[string][]string{"unlockd": {serve}, "postgres": {"postgres"}}
+// apiCPU is where the api loads' CPU goes: serve, and PostgreSQL.
+func apiCPU(srv *server) cpuGroups {
+	return cpuGroups{pids: map[string]int{"unlockd": srv.pid}, names: map[string][]string{"postgres": {"postgres"}}}
 }
 
 // apiLoad runs one of api.lua's loads against the server, with a CPU

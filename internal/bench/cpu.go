@@ -2,9 +2,10 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -16,6 +17,7 @@ import (
 // generator, or other work sharing the machine.
 type cpuSample struct {
 	byName map[string]time.Duration
+	byPID  map[int]time.Duration
 	total  time.Duration // busy time of all CPUs
 	ok     bool
 }
@@ -25,7 +27,7 @@ type cpuSample struct {
 const clockTick = 10 * time.Millisecond
 
 func sampleCPU() cpuSample {
-	s := cpuSample{byName: map[string]time.Duration{}}
+	s := cpuSample{byName: map[string]time.Duration{}, byPID: map[int]time.Duration{}}
 	stat, err := os.ReadFile("/proc/stat")
 	if err != nil {
 		return s
@@ -69,26 +71,42 @@ func sampleCPU() cpuSample {
 			ticks += n
 		}
 		s.byName[name] += time.Duration(ticks) * clockTick
+		if pid, err := strconv.Atoi(filepath.Base(filepath.Dir(d))); err == nil {
+			s.byPID[pid] = time.Duration(ticks) * clockTick
+		}
 	}
 	s.ok = true
 	return s
 }
 
+// cpuGroups name where a load's CPU may go: serve's process by its pid
+// (other unlockd processes on the machine are someone else's), and
+// processes by name (PostgreSQL's, of every client: the server is shared).
+type cpuGroups struct {
+	pids  map[string]int
+	names map[string][]string
+}
+
 // split describes where the CPU went between before and after: cores used
-// on average by each named group, by the load generator (its own CPU
-// time, as it has exited and left /proc), and by everything else.
-func (after cpuSample) split(before cpuSample, wall time.Duration, groups map[string][]string, gen string, genCPU time.Duration) string {
+// on average by each group, by the load generator (its own CPU time, as it
+// has exited and left /proc), and by everything else.
+func (after cpuSample) split(before cpuSample, wall time.Duration, groups cpuGroups, gen string, genCPU time.Duration) string {
 	if !before.ok || !after.ok || wall <= 0 {
 		return ""
 	}
 	used := map[string]time.Duration{gen: genCPU}
 	named := genCPU
+	for g, pid := range groups.pids {
+		d := max(after.byPID[pid]-before.byPID[pid], 0)
+		used[g] += d
+		named += d
+	}
 	for name, t := range after.byName {
 		d := t - before.byName[name]
 		if d <= 0 {
 			continue
 		}
-		for g, names := range groups {
+		for g, names := range groups.names {
 			for _, n := range names {
 				if name == n {
 					used[g] += d
@@ -97,11 +115,7 @@ func (after cpuSample) split(before cpuSample, wall time.Duration, groups map[st
 			}
 		}
 	}
-	keys := []string{gen}
-	for g := range groups {
-		keys = append(keys, g)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(used))
 	var parts []string
 	for _, g := range keys {
 		parts = append(parts, fmt.Sprintf("%s %.2f", g, cores(used[g], wall)))

@@ -21,6 +21,7 @@ import (
 type server struct {
 	url  string
 	desc string
+	pid  int
 	stop func() error
 	// inProcess: the app runs in this process, so profile can see it.
 	inProcess bool
@@ -80,7 +81,7 @@ func startBinary(ctx context.Context, dir, cfgPath string, logFile *os.File) (*s
 			return errors.New("serve did not stop within 15s of SIGTERM: killed")
 		}
 	}
-	return &server{desc: fmt.Sprintf("the built binary, pid %d", cmd.Process.Pid), stop: stop}, nil
+	return &server{desc: fmt.Sprintf("the built binary, pid %d", cmd.Process.Pid), pid: cmd.Process.Pid, stop: stop}, nil
 }
 
 func startApp(ctx context.Context, cfgPath string, logFile *os.File) (*server, error) {
@@ -102,7 +103,7 @@ func startApp(ctx context.Context, cfgPath string, logFile *os.File) (*server, e
 		a.Close()
 		return err
 	}
-	return &server{desc: "the app in this process", stop: stop, inProcess: true}, nil
+	return &server{desc: "the app in this process", pid: os.Getpid(), stop: stop, inProcess: true}, nil
 }
 
 // awaitReady polls url's /readyz until it answers 200.
