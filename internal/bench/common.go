@@ -38,8 +38,8 @@ func (l *loadFlags) register(fs *flag.FlagSet, schema string) {
 	fs.IntVar(&l.conns, "connections", 32, "concurrent clients: wrk connections and pgbench clients alike")
 	fs.IntVar(&l.threads, "threads", 2, "wrk and pgbench threads")
 	fs.IntVar(&l.rounds, "rounds", 2, "times each load runs, alternating unlockd and pgbench")
-	fs.StringVar(&l.protocol, "pgbench-protocol", "prepared",
-		"pgbench's query `protocol`: prepared (the strongest floor, as unlockd prepares its hot queries) or simple")
+	fs.StringVar(&l.protocol, "pgbench-protocol", "simple",
+		"pgbench's query `protocol`: simple (pgbench's own default, as pgbench -S runs) or prepared (a higher floor: no parsing or planning per query)")
 }
 
 // check reports the first bad flag, naming it.

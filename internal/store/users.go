@@ -243,7 +243,9 @@ func (s *Store) saveUser(ctx context.Context, tx *sqlx.Tx, u domain.User) error 
 
 // userChange changes one user of org at now and returns the audit entry
 // to write, or nil when there is nothing to audit. changeUser fills in the
-// entry's org, target and, when the entry names none, actor.
+// entry's org, target and, when the entry names none, actor. It may run
+// twice for one change (changeUserAsRead's fallback), each time on the
+// user as read then: it must change nothing but u.
 type userChange func(org domain.Org, u *domain.User, now time.Time) (*domain.AuditEntry, error)
 
 // caller is who asks for a change: an actor the caller has already
