@@ -68,9 +68,19 @@ func (s *Store) rowVersion() string {
 // transaction, or not.
 func (s *Store) callQuery(locked bool) string {
 	if locked {
-		return `SELECT ` + callColumns + s.rowVersion() + ` ` + callLock + s.forUpdateOfUser()
+		return s.callSQL.lock
 	}
-	return `SELECT ` + callColumns + s.rowVersion() + ` ` + callRead
+	return s.callSQL.read
+}
+
+// callSQL holds a dialect's texts of callQuery, built once.
+type callSQL struct{ read, lock string }
+
+func (s *Store) buildCallSQL() {
+	s.callSQL = callSQL{
+		read: `SELECT ` + callColumns + s.rowVersion() + ` ` + callRead,
+		lock: `SELECT ` + callColumns + s.rowVersion() + ` ` + callLock + s.forUpdateOfUser(),
+	}
 }
 
 // call is what an API call's read found.

@@ -48,7 +48,8 @@ type Store struct {
 	pool     Pool // PostgreSQL: the pool's size (pool.go)
 	reserved int  // PostgreSQL: connections kept for leases, on top
 
-	stmts statements // prepared statements (prepared.go)
+	stmts   statements // prepared statements (prepared.go)
+	callSQL callSQL    // the API calls' reads (apicalls.go)
 }
 
 // Open connects to the database. driver is "postgres" or "sqlite"; for
@@ -92,6 +93,7 @@ func New(driver, dsn string) (*Store, error) {
 	}
 	s.db = db
 	s.SetPool(Pool{})
+	s.buildCallSQL()
 	return s, nil
 }
 
