@@ -17,11 +17,15 @@ type Pool struct {
 	MaxIdle int
 }
 
-// DefaultMaxOpenConns is the default database.max_open_conns: enough for
-// PostgreSQL to group the commits of concurrent API calls on a small
-// server, few enough that several instances fit in its default of 100
-// connections.
-const DefaultMaxOpenConns = 16
+// DefaultMaxOpenConns is the default database.max_open_conns: as many as
+// the concurrent API calls a busy host application makes, so that none
+// waits for a connection. database/sql hands a freed connection to a
+// random waiter, not the first, so a pool smaller than the calls in
+// flight shows at once in the tail latency, and more commits in flight
+// let PostgreSQL flush more of them at once. Two instances with it fit
+// PostgreSQL's default of 100 connections with room to spare; more need a
+// smaller pool or a higher max_connections.
+const DefaultMaxOpenConns = 32
 
 // maxConns bounds the pool; config validation keeps
 // database.max_open_conns within it.
