@@ -75,6 +75,7 @@ func New(ctx context.Context, cfg *config.Config, log *slog.Logger, opts Options
 	if opts.SweepInterval <= 0 {
 		opts.SweepInterval = time.Minute
 	}
+	st.SetPool(store.Pool{MaxOpen: cfg.Database.MaxOpenConns, MaxIdle: cfg.Database.MaxIdleConns})
 	st.ReserveConns(len(cfg.Mailboxes)) // each mailbox lease holds one
 	a := &App{cfg: cfg, opts: opts, log: log, Store: st}
 	a.health.init()

@@ -104,7 +104,15 @@ type Database struct {
 	Driver  string `yaml:"driver"`   // sqlite or postgres
 	DSN     string `yaml:"dsn"`      // file name for sqlite, connection string for postgres
 	DSNFile string `yaml:"dsn_file"` // file holding the DSN; read into DSN by Load
+	// MaxOpenConns and MaxIdleConns size the PostgreSQL pool for queries
+	// (mailbox leases hold connections of their own on top); 0 means the
+	// store's defaults (store.DefaultMaxOpenConns open, as many idle).
+	MaxOpenConns int `yaml:"max_open_conns"`
+	MaxIdleConns int `yaml:"max_idle_conns"`
 }
+
+// MaxConns bounds database.max_open_conns and max_idle_conns.
+const MaxConns = 1000
 
 // Mailbox is one IMAP mailbox that unlock requests arrive in.
 type Mailbox struct {

@@ -98,6 +98,26 @@ func (c *Config) validateDatabase(ps *Problems) {
 			}
 		}
 	}
+	c.validatePool(ps)
+}
+
+// validatePool checks database.max_open_conns and max_idle_conns.
+func (c *Config) validatePool(ps *Problems) {
+	db := &c.Database
+	for _, n := range []struct {
+		key string
+		v   int
+	}{{"database.max_open_conns", db.MaxOpenConns}, {"database.max_idle_conns", db.MaxIdleConns}} {
+		switch {
+		case n.v != 0 && db.Driver != DriverPostgres:
+			ps.add(n.key, "applies to driver postgres only (SQLite uses one connection)")
+		case n.v < 0 || n.v > MaxConns:
+			ps.add(n.key, "must be between 1 and %d (absent or 0: the default)", MaxConns)
+		}
+	}
+	if db.MaxOpenConns > 0 && db.MaxIdleConns > db.MaxOpenConns {
+		ps.add("database.max_idle_conns", "%d is more than max_open_conns (%d)", db.MaxIdleConns, db.MaxOpenConns)
+	}
 }
 
 // sqliteDir is the folder an SQLite DSN (a path, or a file: URI with a

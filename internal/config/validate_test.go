@@ -126,6 +126,28 @@ func TestValidate(t *testing.T) {
 		{"sqlite in memory", func(c *Config) { c.Database.DSN = ":memory:" }, nil},
 		{"sqlite in a missing folder", func(c *Config) { c.Database.DSN = filepath.Join(dir, "nope", "u.db") },
 			[]string{`database.dsn: the folder ` + filepath.Join(dir, "nope") + ` of the SQLite file ` + filepath.Join(dir, "nope", "u.db") + ` does not exist; create it first`}},
+		{"postgres pool", func(c *Config) {
+			c.Database = Database{Driver: DriverPostgres, DSN: "host=db", MaxOpenConns: 32, MaxIdleConns: 8}
+		}, nil},
+		{"postgres pool at its bound", func(c *Config) {
+			c.Database = Database{Driver: DriverPostgres, DSN: "host=db", MaxOpenConns: MaxConns, MaxIdleConns: MaxConns}
+		}, nil},
+		{"postgres idle alone", func(c *Config) {
+			c.Database = Database{Driver: DriverPostgres, DSN: "host=db", MaxIdleConns: 64}
+		}, nil},
+		{"postgres pool negative", func(c *Config) {
+			c.Database = Database{Driver: DriverPostgres, DSN: "host=db", MaxOpenConns: -1, MaxIdleConns: -2}
+		}, []string{`database.max_open_conns: must be between 1 and 1000 (absent or 0: the default)`,
+			`database.max_idle_conns: must be between 1 and 1000 (absent or 0: the default)`}},
+		{"postgres pool too large", func(c *Config) {
+			c.Database = Database{Driver: DriverPostgres, DSN: "host=db", MaxOpenConns: MaxConns + 1}
+		}, []string{`database.max_open_conns: must be between 1 and 1000 (absent or 0: the default)`}},
+		{"postgres more idle than open", func(c *Config) {
+			c.Database = Database{Driver: DriverPostgres, DSN: "host=db", MaxOpenConns: 8, MaxIdleConns: 9}
+		}, []string{`database.max_idle_conns: 9 is more than max_open_conns (8)`}},
+		{"sqlite pool", func(c *Config) { c.Database.MaxOpenConns, c.Database.MaxIdleConns = 4, 4 },
+			[]string{`database.max_open_conns: applies to driver postgres only (SQLite uses one connection)`,
+				`database.max_idle_conns: applies to driver postgres only (SQLite uses one connection)`}},
 
 		// mailboxes
 		{"name required", func(c *Config) { c.Mailboxes[0].Name = "" },

@@ -109,8 +109,12 @@ func (d *deadlineConn) Read(p []byte) (int, error) {
 	var ne net.Error
 	if err != nil && errors.As(err, &ne) && ne.Timeout() && d.due() {
 		// Ours or go-imap's own deadline (30 s within one response): the
-		// cause is the same, a server that went silent.
-		d.fired = &TimeoutError{Awaiting: d.awaiting(), After: time.Since(d.progress)}
+		// cause is the same, a server that went silent. A read after the
+		// first timeout gets the first one's error, so that the cause is
+		// told once, with one figure.
+		if d.fired == nil {
+			d.fired = &TimeoutError{Awaiting: d.awaiting(), After: time.Since(d.progress)}
+		}
 		err = d.fired
 	}
 	return n, err

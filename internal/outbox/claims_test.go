@@ -116,10 +116,10 @@ func TestDeadWorkersMailComesBackWithinItsClaim(t *testing.T) {
 		f.realTime()
 		sink := mailtest.StartSMTP(t)
 		subjects := f.queueReplies(t, 3)
+		start := time.Now() // the claim runs out 400ms after a moment later than this
 		if got, err := s.ClaimMail(ctx, "dead-worker", 10, 400*time.Millisecond); err != nil || len(got) != 3 {
 			t.Fatalf("claim = %d, %v", len(got), err)
 		}
-		start := time.Now()
 		w := f.worker(t, s, sink, nil) // PollInterval: one hour
 		runCtx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)

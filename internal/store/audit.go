@@ -16,7 +16,11 @@ const insertAudit = `INSERT INTO audit (org_id, actor, action, target, source, n
 
 // audit writes one entry inside the caller's transaction, stamped now.
 func (s *Store) audit(ctx context.Context, tx *sqlx.Tx, e domain.AuditEntry) error {
-	if _, err := tx.ExecContext(ctx, tx.Rebind(insertAudit), nullID(e.OrgID), e.Actor,
+	st, err := s.stmtFor(ctx, tx, insertAudit)
+	if err != nil {
+		return err
+	}
+	if _, err := st.exec(ctx, nullID(e.OrgID), e.Actor,
 		string(e.Action), e.Target, e.Source, e.Note, s.now()); err != nil {
 		return fmt.Errorf("store: audit %s %s: %w", e.Action, e.Target, err)
 	}

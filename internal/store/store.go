@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"runtime"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -49,6 +48,12 @@ type Store struct {
 	path      string      // SQLite: the database file, "" in memory
 	lockFile  *os.File    // SQLite: held by LockFile until Close
 	migrating atomic.Bool // PostgreSQL: lifts the silence limit (pgconn.go)
+
+	pool     Pool // PostgreSQL: the pool's size (pool.go)
+	reserved int  // PostgreSQL: connections kept for leases, on top
+
+	stmts   statements // prepared statements (prepared.go)
+	callSQL callSQL    // the API calls' reads (apicalls.go)
 }
 
 // Open connects to the database. driver is "postgres" or "sqlite"; for
@@ -80,13 +85,6 @@ func New(driver, dsn string) (*Store, error) {
 	switch driver {
 	case Postgres:
 		db, err = s.openPostgres(dsn)
-		if err == nil {
-			// Keep as many connections idle as may be open: the default
-			// of two idle makes a busy server reconnect for most queries.
-			db.SetMaxOpenConns(PoolSize)
-			db.SetMaxIdleConns(PoolSize)
-			db.SetConnMaxIdleTime(5 * time.Minute)
-		}
 	case SQLite:
 		db, err = sqlx.Open("sqlite", sqliteDSN(dsn))
 		if err == nil {
@@ -102,21 +100,9 @@ func New(driver, dsn string) (*Store, error) {
 		return nil, fmt.Errorf("store: open %s: %w", driver, err)
 	}
 	s.db = db
+	s.SetPool(Pool{})
+	s.buildCallSQL()
 	return s, nil
-}
-
-// PoolSize is the number of PostgreSQL connections for queries; mailbox
-// leases hold connections of their own on top (ReserveConns).
-var PoolSize = max(4, 2*runtime.NumCPU())
-
-// ReserveConns widens the PostgreSQL pool by n connections for holders
-// that keep one for long, such as mailbox leases. SQLite's single
-// connection is left alone.
-func (s *Store) ReserveConns(n int) {
-	if s.dialect == Postgres {
-		s.db.SetMaxOpenConns(PoolSize + n)
-		s.db.SetMaxIdleConns(PoolSize + n)
-	}
 }
 
 // postgresDSN turns on lib/pq's binary parameters unless the DSN says
@@ -150,6 +136,7 @@ func sqliteDSN(dsn string) string {
 
 // Close closes the database and drops the file lock, if held.
 func (s *Store) Close() error {
+	s.closeStatements()
 	err := s.db.Close()
 	if s.lockFile != nil {
 		s.lockFile.Close()

@@ -73,6 +73,9 @@ type tokenRow struct {
 	LastUsedAt sql.NullTime `db:"last_used_at"`
 }
 
+const selectToken = `SELECT t.id, t.name, t.role, o.slug, t.last_used_at FROM api_tokens t
+	LEFT JOIN orgs o ON o.id = t.org_id WHERE t.token_hash = ? AND t.revoked_at IS NULL`
+
 // TokenByHash returns the live (not revoked) token with the given hash, or
 // domain.ErrNotFound.
 //
@@ -84,8 +87,10 @@ func (s *Store) TokenByHash(ctx context.Context, hash string) (Token, error) {
 	ctx, cancel := s.timeout(ctx)
 	defer cancel()
 	var r tokenRow
-	err := s.db.GetContext(ctx, &r, s.db.Rebind(`SELECT t.id, t.name, t.role, o.slug, t.last_used_at FROM api_tokens t
-		LEFT JOIN orgs o ON o.id = t.org_id WHERE t.token_hash = ? AND t.revoked_at IS NULL`), hash)
+	st, err := s.prepared(ctx, selectToken)
+	if err == nil {
+		err = st.GetContext(ctx, &r, hash)
+	}
 	if err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return Token{}, domain.Errorf(domain.CodeNotFound, "token not found")

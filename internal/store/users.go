@@ -109,7 +109,10 @@ var selectUserInOrg = `SELECT ` + qualified("u", userColumns, "") + `, ` + quali
 // queue behind each other).
 func (s *Store) userInOrg(ctx context.Context, q queryer, slug, username, suffix string) (domain.Org, domain.User, error) {
 	var r userOrgRow
-	err := sqlx.GetContext(ctx, q, &r, q.Rebind(selectUserInOrg+suffix), slug, username)
+	st, err := s.stmtFor(ctx, q, selectUserInOrg+suffix)
+	if err == nil {
+		err = st.queryRow(ctx, slug, username).StructScan(&r)
+	}
 	if errors.Is(err, sql.ErrNoRows) {
 		if _, err := s.orgBySlug(ctx, q, slug, ""); err != nil {
 			return domain.Org{}, domain.User{}, err
@@ -220,23 +223,61 @@ const saveUser = `UPDATE users SET display_name = ?, email = ?, password_hash = 
 	locked_at = ?, locked_by = ?, lock_note = ?, lock_expires_at = ?, failed_logins = ?,
 	last_failed_at = ?, updated_at = ? WHERE id = ?`
 
-func (s *Store) saveUser(ctx context.Context, tx *sqlx.Tx, u domain.User) error {
+// saveUserArgs are saveUser's arguments for u, saved at now.
+func saveUserArgs(u domain.User, now time.Time) []any {
 	reason, at, by, note, expires := lockArgs(u.Lock)
-	if _, err := tx.ExecContext(ctx, tx.Rebind(saveUser), u.DisplayName, u.Email, u.PasswordHash,
-		reason, at, by, note, expires, u.FailedLogins, nullTime(u.LastFailedAt), s.now(), u.ID); err != nil {
+	return []any{u.DisplayName, u.Email, u.PasswordHash, reason, at, by, note, expires,
+		u.FailedLogins, nullTime(u.LastFailedAt), now, u.ID}
+}
+
+func (s *Store) saveUser(ctx context.Context, tx *sqlx.Tx, u domain.User) error {
+	st, err := s.stmtFor(ctx, tx, saveUser)
+	if err != nil {
+		return err
+	}
+	if _, err := st.exec(ctx, saveUserArgs(u, s.now())...); err != nil {
 		return fmt.Errorf("store: save user %q: %w", u.Username, err)
 	}
 	return nil
 }
 
+// userChange changes one user of org at now and returns the audit entry
+// to write, or nil when there is nothing to audit. changeUser fills in the
+// entry's org, target and, when the entry names none, actor. It may run
+// twice for one change (changeUserAsRead's fallback), each time on the
+// user as read then: it must change nothing but u.
+type userChange func(org domain.Org, u *domain.User, now time.Time) (*domain.AuditEntry, error)
+
+// caller is who asks for a change: an actor the caller has already
+// authorised, or an API call's token, which the store checks in the
+// change's own first query (TokenCheck).
+type caller struct {
+	actor string
+	token *TokenCheck
+}
+
 // changeUser loads one user under a row lock, lets change modify it, saves
-// it and writes the audit entry change returns, all in one transaction. A nil
-// entry means there is nothing to audit.
-func (s *Store) changeUser(ctx context.Context, slug, username string,
-	change func(org domain.Org, u *domain.User, now time.Time) (*domain.AuditEntry, error)) (domain.User, error) {
+// it and writes the audit entry change returns, all in one transaction.
+// On PostgreSQL an API call first tries it in two round trips
+// (changeUserAsRead), and falls back to the transaction only when the row
+// changed in between.
+func (s *Store) changeUser(ctx context.Context, slug, username string, c caller, change userChange) (domain.User, error) {
+	if c.token != nil && s.dialect == Postgres {
+		u, done, err := s.changeUserAsRead(ctx, slug, username, *c.token, change)
+		if done || err != nil {
+			return u, err
+		}
+	}
+	read := selectUserInOrg + s.forUpdateOfUser()
+	if c.token != nil {
+		read = s.callQuery(true)
+	}
+	if err := s.warm(ctx, read, saveUser, insertAudit); err != nil {
+		return domain.User{}, err
+	}
 	var u domain.User
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
-		org, user, err := s.userInOrg(ctx, tx, slug, username, s.forUpdateOfUser())
+		org, user, actor, err := s.userToChange(ctx, tx, slug, username, c)
 		if err != nil {
 			return err
 		}
@@ -251,15 +292,39 @@ func (s *Store) changeUser(ctx context.Context, slug, username string,
 		if entry == nil {
 			return nil
 		}
-		entry.OrgID, entry.Target = org.ID, u.Username
-		return s.audit(ctx, tx, *entry)
+		return s.audit(ctx, tx, completeEntry(*entry, org, u, actor))
 	})
 	return u, err
 }
 
+// userToChange reads the user to change under a row lock, with the
+// caller's token when it has one, and returns the caller's actor.
+func (s *Store) userToChange(ctx context.Context, tx *sqlx.Tx, slug, username string, c caller) (domain.Org, domain.User, string, error) {
+	if c.token == nil {
+		org, u, err := s.userInOrg(ctx, tx, slug, username, s.forUpdateOfUser())
+		return org, u, c.actor, err
+	}
+	read, actor, err := s.readCall(ctx, tx, *c.token, slug, username, true)
+	if err != nil {
+		return domain.Org{}, domain.User{}, "", err
+	}
+	org, u, err := read.target(slug, username)
+	return org, u, actor, err
+}
+
+// completeEntry is a change's audit entry with its org, target and, unless
+// the change named one, the caller's actor.
+func completeEntry(e domain.AuditEntry, org domain.Org, u domain.User, actor string) domain.AuditEntry {
+	e.OrgID, e.Target = org.ID, u.Username
+	if e.Actor == "" {
+		e.Actor = actor
+	}
+	return e
+}
+
 // LockUser locks a user deliberately with a note (domain.User.LockByAdmin).
 func (s *Store) LockUser(ctx context.Context, slug, username, note, actor, source string) (domain.User, error) {
-	return s.changeUser(ctx, slug, username, func(_ domain.Org, u *domain.User, now time.Time) (*domain.AuditEntry, error) {
+	return s.changeUser(ctx, slug, username, caller{actor: actor}, func(_ domain.Org, u *domain.User, now time.Time) (*domain.AuditEntry, error) {
 		if err := u.LockByAdmin(actor, note, now); err != nil {
 			return nil, err
 		}
@@ -270,18 +335,24 @@ func (s *Store) LockUser(ctx context.Context, slug, username, note, actor, sourc
 // UnlockUser unlocks a user (domain.User.Unlock): a user that is not
 // locked is a conflict.
 func (s *Store) UnlockUser(ctx context.Context, slug, username, actor, source string) (domain.User, error) {
-	return s.changeUser(ctx, slug, username, func(_ domain.Org, u *domain.User, now time.Time) (*domain.AuditEntry, error) {
+	return s.changeUser(ctx, slug, username, caller{actor: actor}, unlockUser(source))
+}
+
+// unlockUser is the change an unlock makes (domain.User.Unlock); its audit
+// entry's actor is the caller's.
+func unlockUser(source string) userChange {
+	return func(_ domain.Org, u *domain.User, now time.Time) (*domain.AuditEntry, error) {
 		reason, err := u.Unlock(now)
 		if err != nil {
 			return nil, err
 		}
-		return &domain.AuditEntry{Actor: actor, Action: domain.ActionUnlock, Source: source, Note: "lock reason " + string(reason)}, nil
-	})
+		return &domain.AuditEntry{Action: domain.ActionUnlock, Source: source, Note: "lock reason " + string(reason)}, nil
+	}
 }
 
 // SetPassword stores a new password hash for the user.
 func (s *Store) SetPassword(ctx context.Context, slug, username, hash, actor, source string) error {
-	_, err := s.changeUser(ctx, slug, username, func(_ domain.Org, u *domain.User, _ time.Time) (*domain.AuditEntry, error) {
+	_, err := s.changeUser(ctx, slug, username, caller{actor: actor}, func(_ domain.Org, u *domain.User, _ time.Time) (*domain.AuditEntry, error) {
 		u.PasswordHash = hash
 		return &domain.AuditEntry{Actor: actor, Action: domain.ActionPasswordChange, Source: source}, nil
 	})
@@ -305,7 +376,7 @@ func (s *Store) RecordFailedLogin(ctx context.Context, slug, username, source st
 }
 
 func (s *Store) recordLogin(ctx context.Context, slug, username string, passwordOK bool, source string) (u domain.User, result domain.LoginResult, lockedNow bool, err error) {
-	u, err = s.changeUser(ctx, slug, username, func(org domain.Org, u *domain.User, now time.Time) (*domain.AuditEntry, error) {
+	u, err = s.changeUser(ctx, slug, username, caller{actor: domain.ActorSystem}, func(org domain.Org, u *domain.User, now time.Time) (*domain.AuditEntry, error) {
 		result, lockedNow = u.RecordLogin(org.Policy, passwordOK, now)
 		if !lockedNow {
 			return nil, nil

@@ -23,7 +23,7 @@ type UserChange struct {
 // audits what changed; the result must pass domain.User.Normalize. A
 // change that changes nothing writes nothing.
 func (s *Store) UpdateUser(ctx context.Context, slug, username string, c UserChange, actor, source string) (domain.User, error) {
-	return s.changeUser(ctx, slug, username, func(_ domain.Org, u *domain.User, _ time.Time) (*domain.AuditEntry, error) {
+	return s.changeUser(ctx, slug, username, caller{actor: actor}, func(_ domain.Org, u *domain.User, _ time.Time) (*domain.AuditEntry, error) {
 		before := *u
 		if c.DisplayName != nil {
 			u.DisplayName = *c.DisplayName

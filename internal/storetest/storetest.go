@@ -58,16 +58,33 @@ func Run(t *testing.T, body func(t *testing.T, s *store.Store)) {
 // PostgreSQL, its schema dropped) when the test ends.
 func Open(tb testing.TB, e Engine) *store.Store {
 	tb.Helper()
-	ctx := context.Background()
+	s := openDSN(tb, e, DSN(tb, e))
+	if _, err := s.Migrate(context.Background()); err != nil {
+		tb.Fatalf("migrate %s store: %v", e.Name, err)
+	}
+	return s
+}
+
+// OpenTwo returns two stores on one fresh, migrated database of engine e,
+// each with connections of its own, as two processes would have them
+// (serve, and the CLI changing something under it).
+func OpenTwo(tb testing.TB, e Engine) (*store.Store, *store.Store) {
+	tb.Helper()
 	dsn := DSN(tb, e)
-	s, err := store.Open(ctx, e.Name, dsn)
+	a := openDSN(tb, e, dsn)
+	if _, err := a.Migrate(context.Background()); err != nil {
+		tb.Fatalf("migrate %s store: %v", e.Name, err)
+	}
+	return a, openDSN(tb, e, dsn)
+}
+
+func openDSN(tb testing.TB, e Engine, dsn string) *store.Store {
+	tb.Helper()
+	s, err := store.Open(context.Background(), e.Name, dsn)
 	if err != nil {
 		tb.Fatalf("open %s store: %v", e.Name, err)
 	}
 	tb.Cleanup(func() { s.Close() })
-	if _, err := s.Migrate(ctx); err != nil {
-		tb.Fatalf("migrate %s store: %v", e.Name, err)
-	}
 	return s
 }
 

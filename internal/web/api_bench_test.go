@@ -17,7 +17,8 @@ import (
 //	go test -run '^$' -bench API -benchtime 5s ./internal/web/
 //
 // With UNLOCKD_TEST_POSTGRES set they run on PostgreSQL too. For load
-// figures with many concurrent clients, use wrk and internal/web/webbench.
+// figures with many concurrent clients next to PostgreSQL's own, use
+// go run ./internal/bench api (README, Benchmarks).
 
 // benchClient keeps a connection per parallel benchmark goroutine.
 var benchClient = &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}, Timeout: 10 * time.Second}

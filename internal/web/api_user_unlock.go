@@ -1,21 +1,24 @@
 package web
 
-import "net/http"
+import (
+	"net/http"
+
+	"github.com/unlockd/unlockd/internal/metrics"
+)
 
 // apiUserUnlock unlocks a user and clears its failed-login counter. A user
-// that is not locked is a conflict. The body, if any, must be {}.
-func (s *Server) apiUserUnlock(w http.ResponseWriter, r *http.Request, p Principal) error {
-	slug, username, err := userParams(r)
+// that is not locked is a conflict. The body, if any, must be {}. Its
+// token is checked in the unlock's own first query (api_call.go).
+func (s *Server) apiUserUnlock(w http.ResponseWriter, r *http.Request, c *apiCall) error {
+	slug, username, err := callUserParams(r)
+	if err == nil {
+		err = readJSONBody(r, &struct{}{}, true)
+	}
+	u, err := s.Store.UnlockUserByToken(r.Context(), c.check(err), slug, username, source(r.Context()))
 	if err != nil {
 		return err
 	}
-	if err := readJSONBody(r, &struct{}{}, true); err != nil {
-		return err
-	}
-	u, err := s.unlock(r.Context(), p, slug, username)
-	if err != nil {
-		return err
-	}
+	s.unlocked(metrics.ChannelHTTP, 1)
 	writeJSON(w, http.StatusOK, toUserJSON(slug, u, s.Now()))
 	return nil
 }

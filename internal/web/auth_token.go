@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/unlockd/unlockd/internal/domain"
 	"github.com/unlockd/unlockd/internal/password"
+	"github.com/unlockd/unlockd/internal/store"
 )
 
 // API authentication: "Authorization: Bearer ulk_...". The token is hashed
@@ -31,43 +33,74 @@ func (s *Server) requireToken(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		p, err := s.tokenPrincipal(r)
 		if err != nil {
-			if domain.ErrorCode(err) == codeUnauthorized {
-				challenge := `Bearer realm="unlockd"`
-				if r.Header.Get("Authorization") != "" {
-					challenge += `, error="invalid_token"`
-				}
-				w.Header().Set("WWW-Authenticate", challenge)
-			}
-			s.writeError(w, r, err)
+			s.writeAuthError(w, r, err)
 			return
 		}
 		next.ServeHTTP(w, r.WithContext(withPrincipal(r.Context(), p)))
 	})
 }
 
+// writeAuthError answers err, with the Bearer challenge when it is a 401.
+func (s *Server) writeAuthError(w http.ResponseWriter, r *http.Request, err error) {
+	if domain.ErrorCode(err) == codeUnauthorized {
+		challenge := `Bearer realm="unlockd"`
+		if r.Header.Get("Authorization") != "" {
+			challenge += `, error="invalid_token"`
+		}
+		w.Header().Set("WWW-Authenticate", challenge)
+	}
+	s.writeError(w, r, err)
+}
+
+// errTokenInvalid answers a token that no live token has.
+func errTokenInvalid() error {
+	return domain.Errorf(codeUnauthorized, "the API token is not valid or has been revoked")
+}
+
 // tokenPrincipal returns the principal of the request's token.
 func (s *Server) tokenPrincipal(r *http.Request) (Principal, error) {
+	hash, err := bearerHash(r)
+	if err != nil {
+		return Principal{}, err
+	}
+	t, err := s.Store.TokenByHash(r.Context(), hash)
+	if errors.Is(err, domain.ErrNotFound) {
+		return Principal{}, errTokenInvalid()
+	}
+	if err != nil {
+		return Principal{}, err
+	}
+	s.touchToken(r.Context(), t)
+	return tokenPrincipalOf(t), nil
+}
+
+// bearerHash returns the hash of the request's Bearer token, or a 401 for
+// a missing or malformed Authorization header.
+func bearerHash(r *http.Request) (string, error) {
 	values := r.Header.Values("Authorization")
 	if len(values) == 0 {
-		return Principal{}, domain.Errorf(codeUnauthorized, "an API token is required: Authorization: Bearer <token>")
+		return "", domain.Errorf(codeUnauthorized, "an API token is required: Authorization: Bearer <token>")
 	}
 	scheme, token, ok := strings.Cut(values[0], " ")
 	token = strings.TrimSpace(token)
 	if len(values) > 1 || !ok || !strings.EqualFold(scheme, "Bearer") ||
 		!strings.HasPrefix(token, password.TokenPrefix) || len(token) > maxTokenBytes {
-		return Principal{}, domain.Errorf(codeUnauthorized, "the Authorization header must be: Bearer <token>")
+		return "", domain.Errorf(codeUnauthorized, "the Authorization header must be: Bearer <token>")
 	}
-	t, err := s.Store.TokenByHash(r.Context(), password.HashToken(token))
-	if errors.Is(err, domain.ErrNotFound) {
-		return Principal{}, domain.Errorf(codeUnauthorized, "the API token is not valid or has been revoked")
+	return password.HashToken(token), nil
+}
+
+// tokenPrincipalOf is the principal of a live token.
+func tokenPrincipalOf(t store.Token) Principal {
+	return Principal{Actor: "token:" + t.Name, Role: t.Role, OrgSlug: t.OrgSlug}
+}
+
+// touchToken records the token's use, at most once every touchEvery.
+func (s *Server) touchToken(ctx context.Context, t store.Token) {
+	if s.Now().Sub(t.LastUsedAt) < touchEvery {
+		return
 	}
-	if err != nil {
-		return Principal{}, err
+	if err := s.Store.TouchToken(ctx, t.ID); err != nil {
+		s.Log.Warn("recording token use failed", "token", t.Name, slog.Any("error", err))
 	}
-	if s.Now().Sub(t.LastUsedAt) >= touchEvery {
-		if err := s.Store.TouchToken(r.Context(), t.ID); err != nil {
-			s.Log.Warn("recording token use failed", "token", t.Name, slog.Any("error", err))
-		}
-	}
-	return Principal{Actor: "token:" + t.Name, Role: t.Role, OrgSlug: t.OrgSlug}, nil
 }

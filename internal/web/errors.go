@@ -101,5 +101,13 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
+	if a, ok := v.(jsonAppender); ok {
+		w.Write(a.appendJSON(make([]byte, 0, 512)))
+		return
+	}
 	json.NewEncoder(w).Encode(v)
 }
+
+// jsonAppender writes itself as JSON without reflection, exactly as
+// encoding/json's Encoder would (api_user_json.go).
+type jsonAppender interface{ appendJSON([]byte) []byte }
