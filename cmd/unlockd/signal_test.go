@@ -18,8 +18,9 @@ import (
 	"github.com/unlockd/unlockd/internal/storetest"
 )
 
-// backlog is how many requests wait in the mailbox when serve starts.
-const backlog = 600
+// backlog is how many requests wait in the mailbox when serve starts: four
+// intake batches, so SIGTERM lands in the middle.
+const backlog = 2000
 
 // TestSIGTERMMidBacklogLosesNothing runs the real binary against an IMAP
 // server holding a backlog of verified requests, sends it SIGTERM in the
@@ -204,19 +205,25 @@ func decisions(t *testing.T, s *store.Store) int {
 	return n
 }
 
+// unlocks counts the unlock audit entries, a page at a time.
 func unlocks(t *testing.T, s *store.Store) int {
 	t.Helper()
-	entries, err := s.ListAudit(context.Background(), store.AuditFilter{Limit: store.MaxLimit})
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for _, e := range entries {
-		if e.Action == domain.ActionUnlock {
-			n++
+	for f := (store.AuditFilter{Limit: store.MaxLimit}); ; {
+		entries, err := s.ListAudit(context.Background(), f)
+		if err != nil {
+			t.Fatal(err)
 		}
+		if len(entries) == 0 {
+			return n
+		}
+		for _, e := range entries {
+			if e.Action == domain.ActionUnlock {
+				n++
+			}
+		}
+		f.BeforeID = entries[len(entries)-1].ID
 	}
-	return n
 }
 
 // header returns the first value of a header field in a raw message.
