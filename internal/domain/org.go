@@ -12,6 +12,9 @@ type Org struct {
 	Slug   string
 	Name   string
 	Policy Policy
+	// Directory names the configured directory holding the org's users;
+	// empty means BuiltinDirectory.
+	Directory string
 }
 
 // Policy is an organisation's security policy (SPEC §2).

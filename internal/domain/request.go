@@ -22,8 +22,11 @@ type ItemState string
 
 // Item states.
 const (
-	ItemPending     ItemState = "pending"      // queued for a human
-	ItemApplied     ItemState = "applied"      // the user was unlocked
+	ItemPending ItemState = "pending" // queued for a human
+	ItemApplied ItemState = "applied" // the user was unlocked
+	// ItemApplying: decided to unlock in a remote directory; the call
+	// follows the commit (SPEC §5), and the reply waits for its answer.
+	ItemApplying    ItemState = "applying"
 	ItemRejected    ItemState = "rejected"     // declined by a human
 	ItemExpired     ItemState = "expired"      // nobody decided within request_ttl
 	ItemNotLocked   ItemState = "not_locked"   // nothing to do
@@ -33,10 +36,10 @@ const (
 // ParseItemState checks s names an item state.
 func ParseItemState(s string) (ItemState, error) {
 	switch st := ItemState(s); st {
-	case ItemPending, ItemApplied, ItemRejected, ItemExpired, ItemNotLocked, ItemUnknownUser:
+	case ItemPending, ItemApplied, ItemApplying, ItemRejected, ItemExpired, ItemNotLocked, ItemUnknownUser:
 		return st, nil
 	}
-	return "", invalidf("request state %q is not one of pending, applied, rejected, expired, not_locked, unknown_user", s)
+	return "", invalidf("request state %q is not one of pending, applied, applying, rejected, expired, not_locked, unknown_user", s)
 }
 
 // QueueReason says why an item waits for a human.
@@ -56,6 +59,13 @@ const (
 	// email_confirmation is always, waiting for the contact to use the
 	// link the reply carries.
 	QueueAwaitingConfirmation QueueReason = "awaiting_confirmation"
+	// QueueLockChanged: the directory's lock changed between the lookup
+	// and the unlock (a new admin lock, say), so nothing was lifted.
+	QueueLockChanged QueueReason = "lock_changed"
+	// QueueDirectoryError: the directory could not be asked or gave an
+	// answer that cannot be acted on (two accounts for one username, a
+	// refusal, garbage); the item's note says which.
+	QueueDirectoryError QueueReason = "directory_error"
 )
 
 // Item is one requested username and what became of it.

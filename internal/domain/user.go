@@ -52,6 +52,10 @@ type Lock struct {
 	// Expires is when a temporary lock lifts itself; zero for a lock that
 	// lasts until someone unlocks the user.
 	Expires time.Time
+	// Mark is a remote directory's own record of the lock, exactly as read
+	// (LDAP: the pwdAccountLockedTime value), which Directory.Unlock must
+	// find unchanged; empty for builtin.
+	Mark string
 }
 
 // User is an account in the host application.
