@@ -34,10 +34,12 @@ var (
 	ErrConflict = &Error{Code: CodeConflict, Message: "conflict"}
 )
 
-// Is makes errors.Is(err, ErrNotFound) true for every *Error of that code.
+// Is makes errors.Is(err, ErrNotFound) true for every *Error of that
+// code, and likewise ErrConflict; any other *Error sentinel (such as
+// ErrLockChanged) matches only itself.
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
-	return ok && t.Code == e.Code
+	return ok && t.Code == e.Code && (t == ErrNotFound || t == ErrConflict)
 }
 
 // Errorf returns an *Error with code c.

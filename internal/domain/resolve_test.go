@@ -1,7 +1,6 @@
 package domain
 
 import (
-	"errors"
 	"strings"
 	"testing"
 	"time"
@@ -197,7 +196,7 @@ func TestResolutionNames(t *testing.T) {
 			t.Errorf("%s: parsed %q, %v; state %s, action %s", tt.r, got, err, got.State(), got.Action())
 		}
 	}
-	if _, err := ParseResolution("approve"); !errors.Is(err, &Error{Code: CodeInvalid}) {
+	if _, err := ParseResolution("approve"); ErrorCode(err) != CodeInvalid {
 		t.Errorf("ParseResolution(approve) = %v, want invalid", err)
 	}
 }
