@@ -1,6 +1,7 @@
 package sqltable
 
 import (
+	"bytes"
 	"context"
 	"net"
 	"sync"
@@ -11,8 +12,13 @@ import (
 // server a cancel request, then still waits for its answer, forever on a
 // server that went silent. Its connections are therefore dialed by
 // pgDialer, whose connections fail a read that waits for longer than the
-// directory's timeout after the request that asked for it. (MySQL's driver
+// directory's timeout (and pgGrace) after the request that asked for it. (MySQL's driver
 // closes the connection when the context ends.)
+
+// pgGrace is how much longer than the timeout a PostgreSQL server may stay
+// silent: a live server answers the cancel request sent at the timeout at
+// once, which keeps the connection usable.
+const pgGrace = 500 * time.Millisecond
 
 // pgDialer dials PostgreSQL with TCP keepalives and answer deadlines.
 type pgDialer struct{ limit time.Duration }
@@ -42,13 +48,25 @@ type answerConn struct {
 	net.Conn
 	limit time.Duration
 
-	mu   sync.Mutex
-	user time.Time // the read deadline lib/pq asked for, if any
+	mu      sync.Mutex
+	user    time.Time // the read deadline lib/pq asked for, if any
+	written bool
 }
 
+// cancelRequest is the start of PostgreSQL's CancelRequest message: its
+// length, 16, and the code 80877102.
+var cancelRequest = []byte{0, 0, 0, 16, 0x04, 0xd2, 0x16, 0x2e}
+
 func (c *answerConn) Write(p []byte) (int, error) {
-	d := time.Now().Add(c.limit)
 	c.mu.Lock()
+	if !c.written && len(p) == 16 && bytes.HasPrefix(p, cancelRequest) {
+		// lib/pq sends a cancel request when a query's context ends, then
+		// waits for the server to close that connection before the query
+		// returns: a silent server gets pgGrace, not the whole timeout.
+		c.limit = pgGrace
+	}
+	c.written = true
+	d := time.Now().Add(c.limit)
 	if !c.user.IsZero() && c.user.Before(d) {
 		d = c.user
 	}

@@ -84,7 +84,7 @@ func openDB(c Config) (*sql.DB, error) {
 		if err != nil {
 			return nil, err
 		}
-		connector.Dialer(pgDialer{limit: c.Timeout})
+		connector.Dialer(pgDialer{limit: c.Timeout + pgGrace})
 		return sql.OpenDB(connector), nil
 	}
 	mc, err := mysql.ParseDSN(c.DSN)
@@ -94,6 +94,7 @@ func openDB(c Config) (*sql.DB, error) {
 	mc.ParseTime = true       // DATETIME and TIMESTAMP as time.Time
 	mc.ClientFoundRows = true // rows affected = rows matched, changed or not
 	mc.InterpolateParams = false
+	mc.Logger = quietLogger{} // its errors reach the caller; it must not write to stderr
 	mc.MultiStatements = false
 	if mc.Loc == nil {
 		mc.Loc = time.UTC
@@ -107,6 +108,11 @@ func openDB(c Config) (*sql.DB, error) {
 	}
 	return sql.OpenDB(connector), nil
 }
+
+// quietLogger drops go-sql-driver's own log lines.
+type quietLogger struct{}
+
+func (quietLogger) Print(...any) {}
 
 // prepare compiles and prepares st.
 func (d *Directory) prepare(ctx context.Context, st statement) (*prepared, error) {
