@@ -126,6 +126,7 @@ func mysqlDatabase(t *testing.T) string {
 	} else {
 		c.Close()
 	}
+	cfg.DBName = "" // the server only: the DSN's database need not exist
 	admin, err := sql.Open("mysql", cfg.FormatDSN())
 	if err != nil {
 		t.Fatal(err)
