@@ -32,7 +32,9 @@ type engine struct {
 	ddl    []string
 }
 
-// appSchema is the made-up application's table: no unique key on
+// appSchema is the made-up application's table. PostgreSQL's locked_since
+// is a timestamp without time zone (as Rails makes them), the harder round
+// trip for :locked_at. There is no unique key on
 // (tenant, login), so a test can insert two rows for one username.
 func appSchema(driver string) []string {
 	if driver == MySQL {
@@ -46,7 +48,7 @@ func appSchema(driver string) []string {
 	return []string{`CREATE TABLE app_users (
 		tenant TEXT NOT NULL, login TEXT NOT NULL, full_name TEXT, mail TEXT,
 		is_locked BOOLEAN NOT NULL DEFAULT false, locked_because TEXT,
-		locked_since TIMESTAMPTZ, lock_until TIMESTAMPTZ, admin_note TEXT, pw_hash TEXT)`,
+		locked_since TIMESTAMP(6), lock_until TIMESTAMPTZ, admin_note TEXT, pw_hash TEXT)`,
 		`CREATE INDEX ON app_users (tenant, login)`}
 }
 

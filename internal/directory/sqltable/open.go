@@ -3,7 +3,9 @@ package sqltable
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
+	"net/url"
 	"time"
 
 	"github.com/go-sql-driver/mysql"
@@ -81,6 +83,11 @@ func Open(ctx context.Context, name string, c Config) (*Directory, error) {
 func openDB(c Config) (*sql.DB, error) {
 	if c.Driver == Postgres {
 		connector, err := pq.NewConnector(c.DSN)
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			// Its message quotes the URL, password and all.
+			return nil, errors.New("not a valid postgres:// URL (check its percent-escapes)")
+		}
 		if err != nil {
 			return nil, err
 		}

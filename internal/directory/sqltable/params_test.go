@@ -1,6 +1,7 @@
 package sqltable
 
 import (
+	"context"
 	"slices"
 	"strings"
 	"testing"
@@ -96,4 +97,23 @@ func FuzzCompile(f *testing.F) {
 			t.Fatalf("compile(%q) = %q: fewer placeholders than parameters %v", stmt, c.query, c.params)
 		}
 	})
+}
+
+// A DSN that does not parse is refused without quoting its password.
+func TestBadDSNHidesPassword(t *testing.T) {
+	for _, c := range []Config{
+		{Driver: Postgres, DSN: "postgres://app:hun%ter2@127.0.0.1/app"},
+		{Driver: Postgres, DSN: "host=127.0.0.1 password=hunter2 port=x"},
+		{Driver: MySQL, DSN: "app:hunter2@tcp(127.0.0.1/app"},
+		{Driver: MySQL, DSN: "app:hunter2@tcp(127.0.0.1)/app?parseTime=maybe"},
+	} {
+		c.Lookup, c.Unlock = "SELECT :org, :username", "UPDATE t SET x = :org WHERE u = :username AND a = :locked_at"
+		_, err := Open(context.Background(), "app", c)
+		if err == nil || !strings.HasPrefix(err.Error(), `directory "app": dsn: `) {
+			t.Errorf("open with dsn %q = %v, want a dsn error", c.DSN, err)
+		}
+		if err != nil && strings.Contains(err.Error(), "ter2") {
+			t.Errorf("the error shows the password: %v", err)
+		}
+	}
 }
