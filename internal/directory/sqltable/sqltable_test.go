@@ -49,7 +49,6 @@ func appConfig(e engine) Config {
 // frank, both locked for failed logins.
 func seed(t *testing.T, e engine) {
 	t.Helper()
-	db := mustDB(t, e)
 	rows := []struct {
 		tenant, login, reason string
 		locked                bool
@@ -63,27 +62,35 @@ func seed(t *testing.T, e engine) {
 		if r.locked {
 			reason, at = r.reason, lockedAt
 		}
-		q := `INSERT INTO app_users (tenant, login, full_name, mail, is_locked, locked_because, locked_since)
-			VALUES (` + placeholders(e, 7) + `)`
-		if _, err := db.Exec(q, r.tenant, r.login, strings.ToUpper(r.login[:1])+r.login[1:]+" "+r.tenant, r.login+"@"+r.tenant+".example", r.locked, reason, at); err != nil {
-			t.Fatalf("seed %s/%s: %v", r.tenant, r.login, err)
-		}
+		testExec(t, e, `INSERT INTO app_users (tenant, login, full_name, mail, is_locked, locked_because, locked_since)
+			VALUES (:tenant, :login, :name, :mail, :locked, :reason, :at)`, map[string]any{
+			"tenant": r.tenant, "login": r.login, "name": strings.ToUpper(r.login[:1]) + r.login[1:] + " " + r.tenant,
+			"mail": r.login + "@" + r.tenant + ".example", "locked": r.locked, "reason": reason, "at": at,
+		})
 	}
 }
 
-func placeholders(e engine, n int) string {
-	c, err := compile(strings.Repeat(":org, ", n-1)+":org", e.driver == MySQL, []string{"org"})
+// testQuery compiles q, whose named parameters are the keys of values,
+// for e's driver, as Open would.
+func testQuery(t *testing.T, e engine, q string, values map[string]any) (string, []any) {
+	t.Helper()
+	var names []string
+	for k := range values {
+		names = append(names, k)
+	}
+	c, err := compile(q, e.driver == MySQL, names)
 	if err != nil {
-		panic(err)
+		t.Fatalf("compile %q: %v", q, err)
 	}
-	if e.driver == MySQL {
-		return c.query
+	return c.query, c.args(values)
+}
+
+func testExec(t *testing.T, e engine, q string, values map[string]any) {
+	t.Helper()
+	q, args := testQuery(t, e, q, values)
+	if _, err := mustDB(t, e).Exec(q, args...); err != nil {
+		t.Fatalf("%s: %v", q, err)
 	}
-	p := make([]string, n)
-	for i := range p {
-		p[i] = "$" + string(rune('1'+i))
-	}
-	return strings.Join(p, ", ")
 }
 
 func mustOpen(t *testing.T, c Config) *Directory {
@@ -109,11 +116,9 @@ func mustLookup(t *testing.T, d *Directory, org domain.Org, username string) (do
 // rowState returns how app_users has tenant/login, one string per row.
 func rowState(t *testing.T, e engine, tenant, login string) []string {
 	t.Helper()
-	q := `SELECT is_locked, COALESCE(locked_because, '') FROM app_users WHERE tenant = ` + placeholders(e, 1) + ` AND login = ` + strings.Replace(placeholders(e, 2), "$1, ", "", 1)
-	if e.driver == MySQL {
-		q = `SELECT is_locked, COALESCE(locked_because, '') FROM app_users WHERE tenant = ? AND login = ?`
-	}
-	rows, err := mustDB(t, e).Query(q, tenant, login)
+	q, args := testQuery(t, e, `SELECT is_locked, COALESCE(locked_because, '') FROM app_users WHERE tenant = :tenant AND login = :login`,
+		map[string]any{"tenant": tenant, "login": login})
+	rows, err := mustDB(t, e).Query(q, args...)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -71,7 +71,11 @@ func (d *Directory) Lookup(ctx context.Context, org domain.Org, usernames []stri
 	if err := d.call(ctx, "lookup", lookupRequest{Org: org.Slug, Usernames: usernames}, &ans); err != nil {
 		return nil, err
 	}
-	users, err := d.users("lookup", ans, func(u string) bool { return slices.Contains(usernames, u) })
+	asked := make(map[string]bool, len(usernames))
+	for _, u := range usernames {
+		asked[u] = true
+	}
+	users, err := d.users("lookup", ans, func(u string) bool { return asked[u] })
 	if err != nil {
 		return nil, err
 	}
