@@ -50,7 +50,10 @@
 //
 // Only a row whose username equals the one asked for, byte for byte,
 // counts: a case-insensitive collation cannot answer for another account.
-// Two such rows are a permanent error. A lock's Mark is locked_at in UTC as
+// Two such rows are a permanent error. On MySQL, whose default collations
+// ignore case, compare usernames with a _bin collation or BINARY in every
+// statement; otherwise an unlock of "ann" that also reaches "Ann" is
+// refused (two rows), never applied to both. A lock's Mark is locked_at in UTC as
 // RFC 3339 with nanoseconds, a space and the raw lock_reason; Unlock gives
 // them back as :locked_at and :lock_reason.
 //

@@ -359,3 +359,42 @@ func TestUnexpectedColumns(t *testing.T) {
 		}
 	})
 }
+
+// Usernames are case-sensitive. MySQL's default collations are not: its
+// lookup of "ann" also returns "Ann", which is dropped, and an unlock whose
+// WHERE reaches both rows changes neither.
+func TestUsernameCase(t *testing.T) {
+	runEngines(t, func(t *testing.T, e engine) {
+		seed(t, e)
+		testExec(t, e, `INSERT INTO app_users (tenant, login, is_locked, locked_because, locked_since)
+			VALUES ('acme', 'Ann', true, 'failed', :at)`, map[string]any{"at": lockedAt})
+		d := mustOpen(t, appConfig(e))
+		got, err := d.Lookup(context.Background(), acme, []string{"ann", "Ann", "ANN"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := got["ANN"]; len(got) != 2 || ok || got["ann"].Username != "ann" || got["Ann"].Username != "Ann" {
+			t.Fatalf("lookup of ann, Ann, ANN = %+v, want ann and Ann, each itself", got)
+		}
+		err = d.Unlock(context.Background(), acme, "ann", *got["ann"].Lock)
+		if e.driver == MySQL {
+			if err == nil || !strings.Contains(err.Error(), "matched 2 rows") {
+				t.Errorf("unlock of ann reaching Ann too = %v, want refused", err)
+			}
+			// The comparison is case-insensitive here too: both rows.
+			if s := rowState(t, e, "acme", "ann"); strings.Join(s, ",") != "locked failed,locked failed" {
+				t.Errorf("acme/ann and acme/Ann: %v, want both still locked", s)
+			}
+			return
+		}
+		if err != nil {
+			t.Errorf("unlock of ann: %v", err)
+		}
+		if s := rowState(t, e, "acme", "ann"); strings.Join(s, ",") != "active" {
+			t.Errorf("acme/ann: %v, want active", s)
+		}
+		if s := rowState(t, e, "acme", "Ann"); strings.Join(s, ",") != "locked failed" {
+			t.Errorf("acme/Ann: %v, want still locked", s)
+		}
+	})
+}
