@@ -15,10 +15,10 @@ import (
 	"time"
 )
 
-// writeCerts generates a CA and a server certificate for 127.0.0.1 and
+// writeCerts generates a CA and a server certificate for ip and
 // localhost signed by it, and writes ca.pem, server.pem and server.key
 // into dir.
-func writeCerts(dir string) error {
+func writeCerts(dir string, ip net.IP) error {
 	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return err
@@ -47,12 +47,12 @@ func writeCerts(dir string) error {
 	}
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: "127.0.0.1"},
+		Subject:      pkix.Name{CommonName: ip.String()},
 		NotBefore:    now.Add(-time.Hour),
 		NotAfter:     now.Add(24 * time.Hour),
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
+		IPAddresses:  []net.IP{ip},
 		DNSNames:     []string{"localhost"},
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)

@@ -2,6 +2,7 @@ package ldaptest
 
 import (
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 )
@@ -29,6 +30,8 @@ const (
 	// TemporaryPolicyDN is a policy whose lockout lifts itself after
 	// TemporaryLockout; give it to a user with User.Policy.
 	TemporaryPolicyDN = "cn=temporary,ou=policies," + Suffix
+	// AdminLockTime is the pwdAccountLockedTime of a deliberate lock.
+	AdminLockTime = "000001010000Z"
 	// MaxFailures is pwdMaxFailure of both lockout policies.
 	MaxFailures = 3
 	// TemporaryLockout is pwdLockoutDuration of TemporaryPolicyDN.
@@ -114,5 +117,5 @@ func writeConfig(dir string) error {
 	if err := os.WriteFile(filepath.Join(dir, "slapd.conf"), fmt.Appendf(nil, slapdConf, dir), 0o600); err != nil {
 		return fmt.Errorf("ldaptest: %w", err)
 	}
-	return writeCerts(dir)
+	return writeCerts(dir, net.IPv4(127, 0, 0, 1))
 }

@@ -19,14 +19,14 @@ import (
 
 // Server is a running (or stopped) slapd of one test.
 type Server struct {
-	dir       string
-	slapd     string
-	port      int // ldap:// with StartTLS
-	tlsPort   int // ldaps://
-	mu        sync.Mutex
-	cmd       *exec.Cmd
-	done      chan struct{}
-	log       *syncBuffer
+	dir     string
+	slapd   string
+	port    int // ldap:// with StartTLS
+	tlsPort int // ldaps://
+	mu      sync.Mutex
+	cmd     *exec.Cmd
+	done    chan struct{}
+	log     *syncBuffer
 }
 
 // syncBuffer is slapd's stderr, kept for the failure message.
