@@ -11,4 +11,10 @@
 // down and bring it back on the same ports with the same data. Without
 // slapd the test is skipped with the reason, unless CI is set, when it
 // fails.
+//
+// StartAD does the same with Samba's Active Directory domain controller
+// (provisioned by samba-tool into a temporary folder, run as root in the
+// foreground on a loopback address of its own), for the AD semantics:
+// lockouts after failed binds, msDS-User-Account-Control-Computed,
+// lockoutTime, userAccountControl and unicodePwd as a real DC keeps them.
 package ldaptest

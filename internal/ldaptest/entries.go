@@ -133,7 +133,7 @@ func (s *Server) AddUser(tb testing.TB, orgDN string, u User) string {
 
 // Bind reports whether dn binds with password; an error other than
 // invalid credentials fails the test.
-func (s *Server) Bind(tb testing.TB, dn, password string) error {
+func (s *client) Bind(tb testing.TB, dn, password string) error {
 	tb.Helper()
 	c, err := s.dial()
 	if err != nil {
@@ -149,7 +149,7 @@ func (s *Server) Bind(tb testing.TB, dn, password string) error {
 
 // FailBinds binds as dn with a wrong password n times, as a user typing
 // the wrong password would: MaxFailures of them lock the account.
-func (s *Server) FailBinds(tb testing.TB, dn string, n int) {
+func (s *client) FailBinds(tb testing.TB, dn string, n int) {
 	tb.Helper()
 	for i := range n {
 		if err := s.Bind(tb, dn, fmt.Sprintf("wrong-password-%d", i)); err == nil {
@@ -160,7 +160,7 @@ func (s *Server) FailBinds(tb testing.TB, dn string, n int) {
 
 // Attr returns an attribute's values of dn (operational ones too), read
 // as the rootdn; nil when the entry has none.
-func (s *Server) Attr(tb testing.TB, dn, attr string) []string {
+func (s *client) Attr(tb testing.TB, dn, attr string) []string {
 	tb.Helper()
 	res, err := s.Root(tb).Search(ldap.NewSearchRequest(dn, ldap.ScopeBaseObject, ldap.NeverDerefAliases,
 		1, 10, false, "(objectClass=*)", []string{attr}, nil))
@@ -175,7 +175,7 @@ func (s *Server) Attr(tb testing.TB, dn, attr string) []string {
 
 // Set replaces an attribute's values of dn as the rootdn; no values
 // deletes the attribute (absent already is fine).
-func (s *Server) Set(tb testing.TB, dn, attr string, values ...string) {
+func (s *client) Set(tb testing.TB, dn, attr string, values ...string) {
 	tb.Helper()
 	r := ldap.NewModifyRequest(dn, nil)
 	r.Replace(attr, values)

@@ -17,8 +17,16 @@ import (
 	"github.com/go-ldap/ldap/v3"
 )
 
+// client reaches a test server as its administrator; Server and
+// ADServer share it.
+type client struct {
+	url            string
+	rootDN, rootPW string
+}
+
 // Server is a running (or stopped) slapd of one test.
 type Server struct {
+	client
 	dir     string
 	slapd   string
 	port    int // ldap:// with StartTLS
@@ -82,6 +90,7 @@ func Start(tb testing.TB) *Server {
 		tb.Fatal(err)
 	}
 	s := &Server{dir: dir, slapd: slapd, port: freePort(tb), tlsPort: freePort(tb)}
+	s.client = client{url: s.URL(), rootDN: RootDN, rootPW: RootPassword}
 	tb.Cleanup(func() {
 		s.kill()
 		if tb.Failed() {
@@ -140,7 +149,7 @@ func (s *Server) Start(tb testing.TB) {
 		}
 		c, err := s.dial()
 		if err == nil {
-			err = c.Bind(RootDN, RootPassword)
+			err = c.Bind(s.rootDN, s.rootPW)
 			c.Close()
 			if err == nil {
 				return
@@ -193,8 +202,8 @@ func (s *Server) logText() string {
 }
 
 // dial connects to the plain port as nobody.
-func (s *Server) dial() (*ldap.Conn, error) {
-	c, err := ldap.DialURL(s.URL(), ldap.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}))
+func (s *client) dial() (*ldap.Conn, error) {
+	c, err := ldap.DialURL(s.url, ldap.DialWithDialer(&net.Dialer{Timeout: 2 * time.Second}))
 	if err != nil {
 		return nil, err
 	}
@@ -204,7 +213,7 @@ func (s *Server) dial() (*ldap.Conn, error) {
 
 // Conn returns a connection bound as dn with password, closed when the
 // test ends.
-func (s *Server) Conn(tb testing.TB, dn, password string) *ldap.Conn {
+func (s *client) Conn(tb testing.TB, dn, password string) *ldap.Conn {
 	tb.Helper()
 	c, err := s.dial()
 	if err != nil {
@@ -217,22 +226,28 @@ func (s *Server) Conn(tb testing.TB, dn, password string) *ldap.Conn {
 	return c
 }
 
-// Root returns a connection bound as the rootdn.
-func (s *Server) Root(tb testing.TB) *ldap.Conn {
+// Root returns a connection bound as the administrator (slapd's rootdn,
+// the AD's Administrator).
+func (s *client) Root(tb testing.TB) *ldap.Conn {
 	tb.Helper()
-	return s.Conn(tb, RootDN, RootPassword)
+	return s.Conn(tb, s.rootDN, s.rootPW)
 }
 
 // TLSConfig trusts the test CA, for clients of the ldaps port.
 func (s *Server) TLSConfig(tb testing.TB) *tls.Config {
 	tb.Helper()
-	pem, err := os.ReadFile(s.CAFile())
+	return tlsConfig(tb, s.CAFile(), "127.0.0.1")
+}
+
+func tlsConfig(tb testing.TB, caFile, host string) *tls.Config {
+	tb.Helper()
+	pem, err := os.ReadFile(caFile)
 	if err != nil {
 		tb.Fatal(err)
 	}
 	pool := x509.NewCertPool()
 	pool.AppendCertsFromPEM(pem)
-	return &tls.Config{RootCAs: pool, ServerName: "127.0.0.1"}
+	return &tls.Config{RootCAs: pool, ServerName: host}
 }
 
 func freePort(tb testing.TB) int {
