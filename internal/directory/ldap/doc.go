@@ -19,7 +19,8 @@
 // when the lock goes (the attribute is NO-USER-MODIFICATION, so a client
 // cannot). Lock writes 000001010000Z; its note is kept only in unlockd's
 // audit, so no attribute of the entry is overwritten. SetPassword is the
-// password-modify extended operation (RFC 3062).
+// password-modify extended operation (RFC 3062). Lock times are read as
+// written; Expires comes from the policy.
 //
 // Active Directory (Server "active_directory"): an account is locked out
 // when msDS-User-Account-Control-Computed has UF_LOCKOUT (0x10) and
@@ -29,7 +30,12 @@
 // adds the cleared one (lockoutTime 0, or userAccountControl without
 // ACCOUNTDISABLE), so a changed account is refused. Lock sets
 // ACCOUNTDISABLE the same way. SetPassword replaces unicodePwd (the
-// quoted password in UTF-16LE), only over TLS.
+// quoted password in UTF-16LE). AD's lockout duration is not read: the
+// computed flag already says whether a lockout still holds, so Expires
+// stays zero. Samba's AD DC, which the tests run, behaves the same.
+//
+// SetPassword refuses a plain connection for both kinds: a password never
+// crosses the network in clear.
 //
 // Connections are pooled (Config.PoolSize, bound as Config.BindDN) and
 // replaced when broken; every network step runs under Config.Timeout.

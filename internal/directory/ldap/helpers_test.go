@@ -29,11 +29,17 @@ func config(s *ldaptest.Server, mode string) ldap.Config {
 		DefaultPolicyDN: ldaptest.DefaultPolicyDN,
 		Timeout:         5 * time.Second,
 	}
+	return withMode(c, mode, s.LDAPSURL(), s.CAFile())
+}
+
+// withMode sets c (a plain ldap:// configuration) to reach the server in
+// mode: plain, starttls or ldaps (at ldapsURL), trusting caFile.
+func withMode(c ldap.Config, mode, ldapsURL, caFile string) ldap.Config {
 	switch mode {
 	case "starttls":
-		c.StartTLS, c.CAFile = true, s.CAFile()
+		c.StartTLS, c.CAFile = true, caFile
 	case "ldaps":
-		c.URL, c.CAFile = s.LDAPSURL(), s.CAFile()
+		c.URL, c.CAFile = ldapsURL, caFile
 	}
 	return c
 }

@@ -88,19 +88,59 @@ func TestParseGeneralizedTime(t *testing.T) {
 	}
 }
 
-func TestLockOfGarbage(t *testing.T) {
+// TestADLockStates reads AD lock states that Samba cannot be made to
+// show on demand, from slapd's copy of AD's attributes: a lockout that
+// expired (lockoutTime set, no UF_LOCKOUT), a negative lockoutTime, and
+// garbage; and a ppolicy time in the past.
+func TestADLockStates(t *testing.T) {
 	s := ldaptest.Start(t)
 	org := domain.Org{ID: 1, Slug: "acme"}
 	orgDN := s.AddOrg(t, "acme")
-	s.AddUser(t, orgDN, ldaptest.User{Username: "badtime", Attrs: map[string][]string{"pwdAccountLockedTime": {"19991231235959Z"}}})
-	d, err := Open("corp", Config{URL: s.URL(), BindDN: ldaptest.ServiceDN, BindPassword: ldaptest.ServicePassword, BaseDN: "ou={org}," + ldaptest.Suffix, Server: ActiveDirectory})
+	d, err := Open("corp", Config{URL: s.URL(), BindDN: ldaptest.ServiceDN, BindPassword: ldaptest.ServicePassword,
+		BaseDN: "ou={org}," + ldaptest.Suffix, Server: ActiveDirectory})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer d.Close()
-	s.AddUser(t, orgDN, ldaptest.User{Username: "ad", AD: true, Attrs: map[string][]string{"lockoutTime": {"-5"}, "msDS-User-Account-Control-Computed": {"16"}}})
-	if got, err := d.Lookup(context.Background(), org, []string{"ad"}); err != nil || got["ad"].Lock != nil {
-		t.Fatalf("negative lockoutTime: %+v, %v", got, err)
+	add := func(name string, attrs map[string][]string) {
+		s.AddUser(t, orgDN, ldaptest.User{Username: name, AD: true, Attrs: attrs})
+	}
+	add("expired", map[string][]string{"lockoutTime": {"134406099710850180"}, "msDS-User-Account-Control-Computed": {"0"}})
+	add("negative", map[string][]string{"lockoutTime": {"-5"}, "msDS-User-Account-Control-Computed": {"16"}})
+	add("zero", map[string][]string{"lockoutTime": {"0"}, "msDS-User-Account-Control-Computed": {"16"}})
+	add("locked", map[string][]string{"lockoutTime": {"134406099710850180"}, "msDS-User-Account-Control-Computed": {"16"}})
+	add("both", map[string][]string{"lockoutTime": {"134406099710850180"}, "msDS-User-Account-Control-Computed": {"16"}, "userAccountControl": {"514"}})
+	got, err := d.Lookup(context.Background(), org, []string{"expired", "negative", "zero", "locked", "both"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, n := range []string{"expired", "negative", "zero"} {
+		if got[n].Lock != nil {
+			t.Errorf("%s: %+v, want no lock", n, got[n].Lock)
+		}
+	}
+	if l := got["locked"].Lock; l == nil || l.Reason != domain.LockFailedLogins || l.Mark != "lockoutTime=134406099710850180" {
+		t.Errorf("locked: %+v", l)
+	}
+	l := got["both"].Lock
+	if l == nil || l.Reason != domain.LockAdmin || l.Mark != "userAccountControl=514 lockoutTime=134406099710850180" {
+		t.Fatalf("disabled and locked out: %+v", l)
+	}
+	// Lifting both (staff's decision) clears both in one modify.
+	if err := d.Unlock(context.Background(), org, "both", *l); err != nil {
+		t.Fatalf("Unlock both: %v", err)
+	}
+	dn := "uid=both," + orgDN
+	if uac, lt := s.Attr(t, dn, "userAccountControl"), s.Attr(t, dn, "lockoutTime"); uac[0] != "512" || lt[0] != "0" {
+		t.Fatalf("after Unlock: userAccountControl %q, lockoutTime %q", uac, lt)
+	}
+	add("garbage", map[string][]string{"msDS-User-Account-Control-Computed": {"16"}})
+	s.Set(t, "uid=garbage,"+orgDN, "userAccountControl") // no userAccountControl
+	if err := d.Lock(context.Background(), org, "garbage", "x"); err == nil || !strings.Contains(err.Error(), "userAccountControl") {
+		t.Fatalf("Lock without userAccountControl: %v", err)
+	}
+	if err := d.Unlock(context.Background(), org, "locked", domain.Lock{Reason: domain.LockFailedLogins, Mark: "lockoutTime=x"}); err == nil {
+		t.Fatal("Unlock with a garbage mark")
 	}
 }
 
