@@ -62,30 +62,19 @@ func TestRestartKeepsPool(t *testing.T) {
 // TestHangingServer: a server that accepts TCP and never answers gives a
 // temporary error within the timeout, in each mode.
 func TestHangingServer(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			defer c.Close() // held open, never answered
-		}
-	}()
-	ca := mailtest.NewTestCA(t).CAFile // a CA that signed nothing of the server
+	done := make(chan struct{})
+	defer close(done)
+	addr := serveTCP(t, func(c net.Conn) { <-done; c.Close() }) // held open, never answered
+	ca := mailtest.NewTestCA(t).CAFile                          // a CA that signed nothing of the server
 	for _, mode := range modes {
 		t.Run(mode, func(t *testing.T) {
-			c := ldap.Config{URL: "ldap://" + l.Addr().String(), BindDN: "cn=x", BindPassword: "pw", BaseDN: "dc=x",
+			c := ldap.Config{URL: "ldap://" + addr, BindDN: "cn=x", BindPassword: "pw", BaseDN: "dc=x",
 				Timeout: 300 * time.Millisecond}
 			switch mode {
 			case "starttls":
 				c.StartTLS, c.CAFile = true, ca
 			case "ldaps":
-				c.URL, c.CAFile = "ldaps://"+l.Addr().String(), ca
+				c.URL, c.CAFile = "ldaps://"+addr, ca
 			}
 			d := open(t, c)
 			start := time.Now()

@@ -29,21 +29,7 @@ type entry struct {
 // with entries: answers slapd would never give. It returns its address.
 func fakeLDAP(t *testing.T, entries []entry) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { l.Close() })
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go serveFake(c, entries)
-		}
-	}()
-	return l.Addr().String()
+	return serveTCP(t, func(c net.Conn) { serveFake(c, entries) })
 }
 
 func serveFake(c net.Conn, entries []entry) {
@@ -144,27 +130,14 @@ func TestGarbageAnswers(t *testing.T) {
 // TestNotLDAP: a peer that answers with something else than LDAP gives
 // a temporary error, quickly, in each mode.
 func TestNotLDAP(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer c.Close()
-				c.Read(make([]byte, 512))
-				io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
-			}()
-		}
-	}()
+	addr := serveTCP(t, func(c net.Conn) {
+		defer c.Close()
+		c.Read(make([]byte, 512))
+		io.WriteString(c, "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+	})
 	for _, mode := range modes {
-		c := withMode(ldap.Config{URL: "ldap://" + l.Addr().String(), BindDN: "cn=x", BindPassword: "pw", BaseDN: "dc=x",
-			Timeout: 2 * time.Second}, mode, "ldaps://"+l.Addr().String(), mailtest.NewTestCA(t).CAFile)
+		c := withMode(ldap.Config{URL: "ldap://" + addr, BindDN: "cn=x", BindPassword: "pw", BaseDN: "dc=x",
+			Timeout: 2 * time.Second}, mode, "ldaps://"+addr, mailtest.NewTestCA(t).CAFile)
 		start := time.Now()
 		_, err := open(t, c).Lookup(context.Background(), acme, []string{"jsmith"})
 		if err == nil || time.Since(start) > 3*time.Second {
@@ -181,29 +154,19 @@ func TestPoolBounded(t *testing.T) {
 		f.s.AddUser(t, f.acmeDN, ldaptest.User{Username: fmt.Sprintf("u%d", i), Password: "pw"})
 	}
 	var conns atomic.Int32
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		for {
-			c, err := l.Accept()
-			if err != nil {
-				return
-			}
-			conns.Add(1)
-			up, err := net.Dial("tcp", strings.TrimPrefix(f.s.URL(), "ldap://"))
-			if err != nil {
-				c.Close()
-				continue
-			}
-			go func() { io.Copy(up, c); up.Close() }()
-			go func() { io.Copy(c, up); c.Close() }()
+	addr := serveTCP(t, func(c net.Conn) {
+		conns.Add(1)
+		up, err := net.Dial("tcp", strings.TrimPrefix(f.s.URL(), "ldap://"))
+		if err != nil {
+			c.Close()
+			return
 		}
-	}()
+		go func() { io.Copy(up, c); up.Close() }()
+		io.Copy(c, up)
+		c.Close()
+	})
 	c := config(f.s, "plain")
-	c.URL, c.PoolSize = "ldap://"+l.Addr().String(), 2
+	c.URL, c.PoolSize = "ldap://"+addr, 2
 	d := open(t, c)
 	var wg sync.WaitGroup
 	errs := make(chan error, 40)

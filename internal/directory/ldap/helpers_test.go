@@ -3,6 +3,7 @@ package ldap_test
 import (
 	"context"
 	"errors"
+	"net"
 	"testing"
 	"time"
 
@@ -85,6 +86,28 @@ func lookup(t *testing.T, d *ldap.Directory, org domain.Org, username string) do
 		t.Fatalf("Lookup %s/%s: not found (got %v)", org.Slug, username, got)
 	}
 	return u
+}
+
+// serveTCP runs handle, each in its own goroutine, for every connection
+// to a new loopback listener, until the test ends; it returns the
+// listener's address.
+func serveTCP(t *testing.T, handle func(net.Conn)) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go handle(c)
+		}
+	}()
+	return l.Addr().String()
 }
 
 func wantErr(t *testing.T, what string, err, want error) {
