@@ -66,6 +66,9 @@ func TestActiveDirectory(t *testing.T) {
 	})
 
 	d := open(t, adConfig(s, "ldaps"))
+	if err := d.Ping(ctx(t)); err != nil {
+		t.Fatalf("Ping the DC: %v", err)
+	}
 	t.Run("disabled is an admin lock", func(t *testing.T) {
 		dn := s.AddUser(t, acmeDN, "boss", pw)
 		if err := d.Lock(ctx(t), acme, "boss", "left the company"); err != nil {

@@ -125,8 +125,13 @@ func (d *Directory) with(ctx context.Context, retry bool, fn func(c *goldap.Conn
 		stop := context.AfterFunc(ctx, func() { c.Close() })
 		err = fn(c)
 		if !stop() {
+			// ctx ended: the connection is closed or closing. An
+			// operation that completed before still counts.
 			c.Close()
-			return domain.Temporary("ldap %s: %w", d.name, ctx.Err())
+			if err != nil {
+				return domain.Temporary("ldap %s: %w", d.name, ctx.Err())
+			}
+			return nil
 		}
 		if err != nil && (domain.IsTemporary(err) || c.IsClosing()) {
 			c.Close()

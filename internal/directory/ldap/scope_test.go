@@ -29,6 +29,20 @@ func TestFilterMetacharacters(t *testing.T) {
 	if err != nil || len(got) != 1 || got["jsmith"].Username != "jsmith" {
 		t.Fatalf("jsmith among hostile usernames: %v, %v", got, err)
 	}
+	// Usernames with characters that need escaping are found, exactly.
+	odd := []string{"jürgen", "o'brien", "a+b", "semi;colon", `back\slash`, "star*name", "paren(s)"}
+	for _, n := range odd {
+		f.s.AddUser(t, f.acmeDN, ldaptest.User{Username: n, Password: "pw"})
+	}
+	got, err = d.Lookup(ctx(t), acme, append(odd, "jurgen", "star"))
+	if err != nil || len(got) != len(odd) {
+		t.Fatalf("usernames that need escaping: %v, %v", got, err)
+	}
+	for _, n := range odd {
+		if got[n].Username != n {
+			t.Errorf("%q: %+v", n, got[n])
+		}
+	}
 }
 
 // TestOrgsApart: two orgs in one directory, a jsmith in each and a user
