@@ -9,6 +9,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/unlockd/unlockd/internal/claim"
 	"github.com/unlockd/unlockd/internal/store"
 )
 
@@ -59,18 +60,18 @@ const (
 // while the store is retried; when the store stays unreachable the mark is
 // kept in memory, the batch stops, and the next pass records it before it
 // claims anything.
-func (w *Worker) recordSent(ctx context.Context, held *claims, id int64, response string) error {
+func (w *Worker) recordSent(ctx context.Context, held *claim.Set, id int64, response string) error {
 	var err error
 	for try := range recordTries {
 		if try > 0 {
 			time.Sleep(recordPause)
 		}
 		if err = w.q.MailSent(ctx, id, response); err == nil {
-			held.done(id)
+			held.Done(id)
 			return nil
 		}
 	}
-	held.done(id)
+	held.Done(id)
 	w.unrecorded[id] = response
 	return fmt.Errorf("outbox: record mail %d sent (kept to record later): %w", id, err)
 }
