@@ -227,6 +227,17 @@ func Decide(f Facts, st State, now time.Time) Decision {
 	return d
 }
 
+// Applying reports whether an item of d waits for a remote directory's
+// answer: the reply is written with the last answer, not with d (SPEC §5).
+func (d Decision) Applying() bool {
+	for _, it := range d.Items {
+		if it.State == ItemApplying {
+			return true
+		}
+	}
+	return false
+}
+
 // notify settles who is told of the decision's queued items: staff of any
 // item but those that wait only for the contact's click (an authenticated
 // request under email_confirmation always), admins of their org's admin
@@ -279,17 +290,21 @@ func (q asked) decideItem(u User, a Account, appliedSoFar int, now time.Time) It
 
 // inDirectory applies the rule of remote directories (SPEC §5): an item
 // that would be applied in a directory other than builtin is applying
-// instead, carrying the lock its lookup found, which the directory's
-// conditional unlock lifts after the decision commits; the reply waits
-// for that answer.
+// instead; the directory's conditional unlock lifts the lock its lookup
+// found after the decision commits, and the reply waits for that answer.
+// Every item of a remote org carries that lock, so that a reviewer's
+// approval of a queued one lifts only what was looked up.
 func (it Item) inDirectory(o Org, u User) Item {
-	if it.State != ItemApplied || !o.Remote() {
+	if !o.Remote() {
 		return it
 	}
-	it.State, it.Directory = ItemApplying, o.Directory
+	it.Directory = o.Directory
 	if u.Lock != nil {
 		l := *u.Lock
 		it.Lock = &l
+	}
+	if it.State == ItemApplied {
+		it.State = ItemApplying
 	}
 	return it
 }

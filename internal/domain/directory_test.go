@@ -82,7 +82,10 @@ func TestDecideRemoteUnlockIsApplying(t *testing.T) {
 			it.Lock.Reason != LockFailedLogins) {
 			t.Errorf("the applying item does not carry its directory and lock: %+v", it)
 		}
-		if it.Username != "jsmith" && (it.Lock != nil || it.Directory != "") {
+		if it.Username == "boss" && (it.Directory != "corp" || it.Lock == nil || it.Lock.Reason != LockAdmin) {
+			t.Errorf("the queued item does not carry the lock an approval would lift: %+v", it)
+		}
+		if (it.Username == "active" || it.Username == "nobody") && it.Lock != nil {
 			t.Errorf("%s carries a lock to lift: %+v", it.Username, it)
 		}
 	}

@@ -135,8 +135,14 @@ func (b *batch) load() error {
 	for _, o := range orgRows {
 		b.orgs[o.ID] = o.org()
 	}
-	if len(names) > 0 {
-		if err := b.loadUsers(orgs, anys(sortedKeys(names))); err != nil {
+	var local []any // the orgs on builtin: a remote org's accounts come with the input (Input.Remote)
+	for _, id := range sortedKeys(orgIDs) {
+		if !b.orgs[id].Remote() {
+			local = append(local, id)
+		}
+	}
+	if len(names) > 0 && len(local) > 0 {
+		if err := b.loadUsers(local, anys(sortedKeys(names))); err != nil {
 			return err
 		}
 	}

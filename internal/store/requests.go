@@ -207,6 +207,14 @@ func (s *Store) resolve(ctx context.Context, id int64, orgSlug string, res domai
 		if err != nil {
 			return err
 		}
+		if res == domain.ResolveApprove {
+			if dir, err := s.itemDirectory(ctx, tx, r); err != nil {
+				return err
+			} else if dir != "" {
+				out = r
+				return s.approveRemote(ctx, tx, &out, dir, note, actor, source)
+			}
+		}
 		u, err := s.itemUser(ctx, tx, r, s.forUpdate())
 		if err != nil {
 			return err
