@@ -10,6 +10,7 @@ package claim
 import (
 	"context"
 	"log/slog"
+	"math/rand/v2"
 	"sync"
 	"time"
 )
@@ -137,4 +138,17 @@ func (c *Set) Done(id int64) bool {
 	was := c.held[id]
 	delete(c.held, id)
 	return was
+}
+
+// Backoff is the wait before retry number attempt (from 1) of a row that
+// failed temporarily: base doubled per attempt, capped at ceiling, with
+// jitter taking off up to half, so that rows failed together do not all
+// come back at once.
+func Backoff(base, ceiling time.Duration, attempt int) time.Duration {
+	d := base
+	for i := 1; i < attempt && d < ceiling; i++ {
+		d *= 2
+	}
+	d = min(d, ceiling)
+	return d - rand.N(d/2+1)
 }

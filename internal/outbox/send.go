@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
@@ -117,16 +116,5 @@ func (w *Worker) failed(ctx context.Context, m store.OutboxMail, f failure) {
 // doubled per attempt, capped at MaxBackoff, less a random part of up to
 // half so that many mails failing together spread out.
 func (w *Worker) backoff(attempt int) time.Duration {
-	return jittered(w.cfg.MinBackoff, w.cfg.MaxBackoff, attempt)
-}
-
-// jittered doubles base per attempt after the first, caps it at ceiling,
-// and takes a random part of up to half off.
-func jittered(base, ceiling time.Duration, attempt int) time.Duration {
-	d := base
-	for i := 1; i < attempt && d < ceiling; i++ {
-		d *= 2
-	}
-	d = min(d, ceiling)
-	return d - rand.N(d/2+1)
+	return claim.Backoff(w.cfg.MinBackoff, w.cfg.MaxBackoff, attempt)
 }

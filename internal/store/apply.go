@@ -45,36 +45,41 @@ type Applying struct {
 	// runs from it.
 	Since time.Time
 	// Tries counts the calls that failed temporarily so far.
-	Tries     int
+	Tries int
+	// Calls counts the unlock calls begun (CallingUnlock) before this
+	// claim: when it is above 0, an earlier call may have lifted the lock
+	// without its answer being recorded.
+	Calls     int
 	DecidedBy string
 	Note      string
 }
 
 type applyRow struct {
-	ID         int64          `db:"id"`
-	DecisionID int64          `db:"decision_id"`
-	OrgID      sql.NullInt64  `db:"org_id"`
-	Username   string         `db:"username"`
-	Directory  string         `db:"directory"`
-	LockReason string         `db:"lock_reason"`
-	LockAt     sql.NullTime   `db:"lock_at"`
-	LockExpiry sql.NullTime   `db:"lock_expires_at"`
-	LockMark   string         `db:"lock_mark"`
-	For        string         `db:"apply_for"`
-	Since      sql.NullTime   `db:"apply_since"`
-	Tries      int            `db:"apply_tries"`
-	DecidedBy  string         `db:"decided_by"`
-	Note       string         `db:"note"`
+	ID         int64         `db:"id"`
+	DecisionID int64         `db:"decision_id"`
+	OrgID      sql.NullInt64 `db:"org_id"`
+	Username   string        `db:"username"`
+	Directory  string        `db:"directory"`
+	LockReason string        `db:"lock_reason"`
+	LockAt     sql.NullTime  `db:"lock_at"`
+	LockExpiry sql.NullTime  `db:"lock_expires_at"`
+	LockMark   string        `db:"lock_mark"`
+	For        string        `db:"apply_for"`
+	Since      sql.NullTime  `db:"apply_since"`
+	Tries      int           `db:"apply_tries"`
+	Calls      int           `db:"apply_calls"`
+	DecidedBy  string        `db:"decided_by"`
+	Note       string        `db:"note"`
 }
 
 const applyColumns = `id, decision_id, org_id, username, directory, lock_reason, lock_at, lock_expires_at, lock_mark,
-	apply_for, apply_since, apply_tries, decided_by, note`
+	apply_for, apply_since, apply_tries, apply_calls, decided_by, note`
 
 func (r applyRow) applying(o domain.Org) Applying {
 	return Applying{ID: r.ID, DecisionID: r.DecisionID, Org: o, Username: r.Username, Directory: r.Directory,
 		Lock: domain.Lock{Reason: domain.LockReason(r.LockReason), At: timeOf(r.LockAt), Expires: timeOf(r.LockExpiry),
 			Mark: r.LockMark},
-		For: r.For, Since: timeOf(r.Since), Tries: r.Tries, DecidedBy: r.DecidedBy, Note: r.Note}
+		For: r.For, Since: timeOf(r.Since), Tries: r.Tries, Calls: r.Calls, DecidedBy: r.DecidedBy, Note: r.Note}
 }
 
 // ClaimApplying returns up to limit due applying items, oldest first,
@@ -148,6 +153,23 @@ func (s *Store) ApplyRetry(ctx context.Context, owner string, id int64, cause st
 		text(cause), retryAt.UTC(), id, owner)
 	if err != nil {
 		return fmt.Errorf("store: apply retry of item %d: %w", id, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return ErrClaimLost
+	}
+	return nil
+}
+
+// CallingUnlock records, before owner calls the directory for item id,
+// that a call begins: should its answer never be recorded, the next
+// worker knows the lock may be gone by our hand (Applying.Calls).
+func (s *Store) CallingUnlock(ctx context.Context, owner string, id int64) error {
+	ctx, cancel := s.timeout(ctx)
+	defer cancel()
+	res, err := s.db.ExecContext(ctx, s.db.Rebind(`UPDATE request_items SET apply_calls = apply_calls + 1
+		WHERE id = ? AND state = 'applying' AND apply_claimed_by = ?`), id, owner)
+	if err != nil {
+		return fmt.Errorf("store: note the unlock call of item %d: %w", id, err)
 	}
 	if n, err := res.RowsAffected(); err == nil && n == 0 {
 		return ErrClaimLost
@@ -283,7 +305,7 @@ func (s *Store) approveRemote(ctx context.Context, tx *sqlx.Tx, r *Request, dir,
 	}
 	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE request_items SET state = 'applying', reason = '', decided_by = ?,
 		note = ?, decided_at = ?, directory = ?, apply_for = ?, apply_since = ?, apply_due_at = ?, apply_tries = 0,
-		apply_error = '', apply_claimed_by = NULL WHERE id = ? AND state = 'pending'`),
+		apply_calls = 0, apply_error = '', apply_claimed_by = NULL WHERE id = ? AND state = 'pending'`),
 		actor, r.Note, now, dir, ApplyForApproval, now, now, r.ID)
 	if err != nil {
 		return fmt.Errorf("store: approve request %d: %w", r.ID, err)

@@ -19,13 +19,14 @@ ALTER TABLE request_items
     ADD COLUMN apply_due_at     TIMESTAMPTZ,
     ADD COLUMN apply_claimed_by TEXT,
     ADD COLUMN apply_tries      INTEGER NOT NULL DEFAULT 0,
+    ADD COLUMN apply_calls      INTEGER NOT NULL DEFAULT 0,
     ADD COLUMN apply_error      TEXT NOT NULL DEFAULT '';
 CREATE INDEX request_items_applying ON request_items (apply_due_at) WHERE state = 'applying';
 
 -- +goose Down
 DROP INDEX request_items_applying;
 ALTER TABLE request_items
-    DROP COLUMN apply_error, DROP COLUMN apply_tries, DROP COLUMN apply_claimed_by, DROP COLUMN apply_due_at,
+    DROP COLUMN apply_error, DROP COLUMN apply_calls, DROP COLUMN apply_tries, DROP COLUMN apply_claimed_by, DROP COLUMN apply_due_at,
     DROP COLUMN apply_since, DROP COLUMN apply_for, DROP COLUMN lock_mark, DROP COLUMN lock_expires_at,
     DROP COLUMN lock_at, DROP COLUMN lock_reason, DROP COLUMN directory;
 ALTER TABLE request_items DROP CONSTRAINT request_items_state_check;

@@ -16,6 +16,9 @@ ALTER TABLE orgs ADD COLUMN directory TEXT NOT NULL DEFAULT 'builtin';
 --   apply_due_at     when the next call is due, or the worker's claim runs out
 --   apply_claimed_by the worker holding the claim (NULL: nobody), as outbox.claimed_by
 --   apply_tries      calls that failed temporarily; apply_error the last cause
+--   apply_calls      unlock calls begun: a call whose answer was never
+--                    recorded (a crash, a timeout) may have lifted the lock,
+--                    so a later "not locked" counts as applied
 CREATE TABLE request_items_new (
     id                INTEGER PRIMARY KEY,
     decision_id       BIGINT NOT NULL REFERENCES decisions (id) ON DELETE CASCADE,
@@ -39,6 +42,7 @@ CREATE TABLE request_items_new (
     apply_due_at      DATETIME,
     apply_claimed_by  TEXT,
     apply_tries       INTEGER NOT NULL DEFAULT 0,
+    apply_calls       INTEGER NOT NULL DEFAULT 0,
     apply_error       TEXT NOT NULL DEFAULT ''
 );
 INSERT INTO request_items_new (id, decision_id, org_id, user_id, username, state, reason, unverified_sender,
@@ -58,6 +62,7 @@ CREATE INDEX request_items_applying ON request_items (apply_due_at) WHERE state 
 -- +goose Down
 DROP INDEX request_items_applying;
 ALTER TABLE request_items DROP COLUMN apply_error;
+ALTER TABLE request_items DROP COLUMN apply_calls;
 ALTER TABLE request_items DROP COLUMN apply_tries;
 ALTER TABLE request_items DROP COLUMN apply_claimed_by;
 ALTER TABLE request_items DROP COLUMN apply_due_at;
