@@ -37,6 +37,8 @@ type health struct {
 	smtp      component
 	dns       component
 	mailboxes map[string]component
+	// directories are the remote directories' states (directory_health.go).
+	directories map[string]component
 }
 
 func (h *health) init() {
@@ -116,10 +118,12 @@ func (a *App) smtpState(st outbox.State, cause error) {
 // readyPing bounds the store check of one /readyz request.
 const readyPing = 2 * time.Second
 
-// readyz reports the store, the SMTP state and each mailbox as JSON: 200
-// when the store answers and is migrated, 503 otherwise. Mailboxes that
-// are retrying, or on standby while another instance holds their lease, do
-// not make the instance unready: the API still works.
+// readyz reports the store, the SMTP state, each mailbox and each remote
+// directory (pinged now, when it can be) as JSON: 200 when the store
+// answers and is migrated, 503 otherwise. Mailboxes that are retrying, or
+// on standby while another instance holds their lease, and directories
+// that cannot answer do not make the instance unready: the API still
+// works, and their requests wait.
 func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	if a.prepared.Load() {
 		ctx, cancel := context.WithTimeout(r.Context(), readyPing)
@@ -137,6 +141,9 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 		} else {
 			a.health.setStore(storeOK, nil)
 		}
+	}
+	if len(a.directories) > 0 {
+		a.pingDirectories(r.Context())
 	}
 	status := map[string]any{}
 	a.health.mu.Lock()
@@ -158,6 +165,9 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 			c = component{State: "starting", Since: a.health.store.Since}
 		}
 		mailboxes[mb.Name] = c
+	}
+	if len(a.directories) > 0 {
+		status["directories"] = a.directoriesStatus()
 	}
 	a.health.mu.Unlock()
 	status["mailboxes"] = mailboxes
