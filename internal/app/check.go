@@ -5,11 +5,13 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/unlockd/unlockd/internal/config"
+	"github.com/unlockd/unlockd/internal/domain"
 	"github.com/unlockd/unlockd/internal/intake"
 	"github.com/unlockd/unlockd/internal/outbox"
 	"github.com/unlockd/unlockd/internal/senderauth"
@@ -85,8 +87,9 @@ func checks(cfg *config.Config) []check {
 	if len(cfg.Mailboxes) > 0 && cfg.SenderAuth.Mode != config.SenderAuthOff && cfg.SenderAuth.Mode != config.SenderAuthResults {
 		list = append(list, func(ctx context.Context) []CheckResult { return []CheckResult{checkDNS(ctx, cfg)} })
 	}
-	// Directories (LDAP, SQL tables, webhooks: the `directories` key, not
-	// built yet) each get a check here: connect and bind, then one search.
+	for i, d := range cfg.Directories {
+		list = append(list, func(ctx context.Context) []CheckResult { return []CheckResult{checkDirectory(ctx, i, d)} })
+	}
 	return list
 }
 
@@ -159,4 +162,32 @@ func explain(err error) error {
 		return fmt.Errorf("%w (the address must name a host the certificate is for)", err)
 	}
 	return err
+}
+
+// checkDirectory builds one directory's adapter, as serve does, and pings
+// it (domain.Pinger: for LDAP, connect, TLS and bind).
+func checkDirectory(ctx context.Context, i int, d config.Directory) CheckResult {
+	return timed("directory "+d.Name, func() (string, error) {
+		open, ok := directoryKinds[d.Kind]
+		if !ok {
+			return "", fmt.Errorf("directories[%d].kind: %q has no adapter in this build", i, d.Kind)
+		}
+		dir, err := open(d, slog.New(slog.DiscardHandler))
+		if err != nil {
+			return "", err
+		}
+		if c, ok := dir.(interface{ Close() error }); ok {
+			defer c.Close()
+		}
+		p, ok := dir.(domain.Pinger)
+		if !ok {
+			return fmt.Sprintf("%s: built; it cannot be pinged", d.Kind), nil
+		}
+		ctx, cancel := context.WithTimeout(ctx, max(d.Timeout.Std(), time.Second))
+		defer cancel()
+		if err := p.Ping(ctx); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s: answers", d.Kind), nil
+	})
 }
