@@ -238,6 +238,7 @@ func (a *App) Run(parent context.Context) error {
 
 // Close releases the store and the listeners.
 func (a *App) Close() error {
+	a.closeDirectories()
 	a.ln.Close()
 	if a.metricsLn != nil {
 		a.metricsLn.Close()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/unlockd/unlockd/internal/apply"
 	"github.com/unlockd/unlockd/internal/config"
+	"github.com/unlockd/unlockd/internal/directory/ldap"
 	"github.com/unlockd/unlockd/internal/domain"
 )
 
@@ -17,7 +18,27 @@ type openDirectory func(d config.Directory, log *slog.Logger) (domain.Directory,
 // directoryKinds maps each kind of config's kind table to its adapter's
 // constructor. builtin is implicit: unlockd's own tables, not a remote
 // directory. A new kind is one entry here.
-var directoryKinds = map[string]openDirectory{}
+var directoryKinds = map[string]openDirectory{
+	config.DirectoryLDAP: openLDAP,
+}
+
+// openLDAP builds an ldap directory (internal/directory/ldap).
+func openLDAP(d config.Directory, _ *slog.Logger) (domain.Directory, error) {
+	return ldap.Open(d.Name, ldap.Config{Server: d.Server, URL: d.URL, StartTLS: d.StartTLS, CAFile: d.CAFile,
+		BindDN: d.BindDN, BindPassword: d.BindPassword, BaseDN: d.BaseDN, UserFilter: d.UserFilter,
+		DefaultPolicyDN: d.DefaultPolicyDN, Timeout: d.Timeout.Std()})
+}
+
+// closeDirectories releases the directories' connections.
+func (a *App) closeDirectories() {
+	for name, d := range a.directories {
+		if c, ok := d.(interface{ Close() error }); ok {
+			if err := c.Close(); err != nil {
+				a.log.Warn("close directory", slog.String("directory", name), slog.Any("error", err))
+			}
+		}
+	}
+}
 
 // openDirectories builds every configured directory, by name.
 func openDirectories(cfg *config.Config, log *slog.Logger) (map[string]domain.Directory, error) {

@@ -38,16 +38,20 @@ type Directory struct {
 	Kind string `yaml:"kind"` // ldap
 
 	// Kind ldap.
-	Server           string   `yaml:"server"`    // openldap or active_directory
-	URL              string   `yaml:"url"`       // ldap://host:389 or ldaps://host:636
-	StartTLS         bool     `yaml:"start_tls"` // upgrade an ldap:// connection
-	CAFile           string   `yaml:"ca_file"`   // extra PEM roots
-	BindDN           string   `yaml:"bind_dn"`
-	BindPassword     string   `yaml:"bind_password"`
-	BindPasswordFile string   `yaml:"bind_password_file"` // read into BindPassword by Load
-	BaseDN           string   `yaml:"base_dn"`            // may hold {org}
-	UserFilter       string   `yaml:"user_filter"`        // holds {username}; may hold {org}
-	Timeout          Duration `yaml:"timeout"`            // bounds each operation
+	Server           string `yaml:"server"`    // openldap or active_directory
+	URL              string `yaml:"url"`       // ldap://host:389 or ldaps://host:636
+	StartTLS         bool   `yaml:"start_tls"` // upgrade an ldap:// connection
+	CAFile           string `yaml:"ca_file"`   // extra PEM roots
+	BindDN           string `yaml:"bind_dn"`
+	BindPassword     string `yaml:"bind_password"`
+	BindPasswordFile string `yaml:"bind_password_file"` // read into BindPassword by Load
+	BaseDN           string `yaml:"base_dn"`            // may hold {org}
+	UserFilter       string `yaml:"user_filter"`        // holds {username}; may hold {org}
+	// DefaultPolicyDN is the ppolicy overlay's default policy, read for
+	// the lockout duration of accounts without pwdPolicySubentry
+	// (openldap only; optional).
+	DefaultPolicyDN string   `yaml:"default_policy_dn"`
+	Timeout         Duration `yaml:"timeout"` // bounds each operation
 }
 
 // directoryKind is one entry of the kind table: the keys of Directory
@@ -62,7 +66,7 @@ type directoryKind struct {
 var directoryKinds = map[string]directoryKind{
 	DirectoryLDAP: {
 		keys: []string{"server", "url", "start_tls", "ca_file", "bind_dn", "bind_password", "bind_password_file",
-			"base_dn", "user_filter", "timeout"},
+			"base_dn", "user_filter", "default_policy_dn", "timeout"},
 		validate: validateLDAP,
 	},
 }
@@ -189,6 +193,9 @@ func validateLDAP(ps *Problems, path string, d *Directory) {
 		ps.add(path+".user_filter", "required, with {username} (e.g. (&(objectClass=inetOrgPerson)(uid={username})))")
 	} else if !strings.HasPrefix(d.UserFilter, "(") || !strings.HasSuffix(d.UserFilter, ")") {
 		ps.add(path+".user_filter", "%q must be an LDAP filter in parentheses", d.UserFilter)
+	}
+	if d.DefaultPolicyDN != "" && d.Server == LDAPActiveDirectory {
+		ps.add(path+".default_policy_dn", "applies to server openldap only")
 	}
 	if d.Timeout <= 0 {
 		ps.add(path+".timeout", "must be positive")
