@@ -33,7 +33,7 @@ func corpDirectory(slapd *ldaptest.Server) config.Directory {
 
 // startLDAPApp starts the program with directory corp on slapd and org
 // acme (contact it@acme.example) in it.
-func startLDAPApp(t *testing.T, e storetest.Engine, slapd *ldaptest.Server, opts app.Options) *running {
+func startLDAPApp(t *testing.T, e storetest.Engine, slapd *ldaptest.Server, opts app.Options, tries int) *running {
 	t.Helper()
 	r := &running{IMAP: mailtest.StartIMAP(t, mailtest.IMAPOptions{}), SMTP: mailtest.StartSMTP(t),
 		Signer: senderauthtest.NewSigner(t, "acme.example"), done: make(chan error, 1)}
@@ -42,6 +42,9 @@ func startLDAPApp(t *testing.T, e storetest.Engine, slapd *ldaptest.Server, opts
 	cfg := testConfig(t, e, r.IMAP.Addr, r.SMTP.Addr)
 	cfg.Directories = []config.Directory{corpDirectory(slapd)}
 	cfg.Limits.DeferralTries = 50
+	if tries > 0 {
+		cfg.Limits.DeferralTries = tries
+	}
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +124,7 @@ func TestLDAPRequestEndToEnd(t *testing.T) {
 	other := slapd.AddOrg(t, "initech")
 	outsider := lockedByBinds(t, slapd, other, "outsider")
 	e := storetest.Engines()[0]
-	r := startLDAPApp(t, e, slapd, app.Options{})
+	r := startLDAPApp(t, e, slapd, app.Options{}, 0)
 	if _, err := r.App.Store.AddOperator(r.Ctx, store.Operator{Email: "admin@acme.example", Role: domain.RoleAdmin, OrgSlug: "acme"},
 		"unused-hash", "test", "cli"); err != nil {
 		t.Fatal(err)
@@ -205,7 +208,7 @@ func TestLDAPDirectoryDownMidBacklog(t *testing.T) {
 	r := startLDAPApp(t, e, slapd, app.Options{
 		Intake: func(c *intake.Config) { c.BatchSize = 4; c.DeferBackoff = time.Second },
 		Apply:  func(c *apply.Config) { c.MinBackoff, c.MaxBackoff, c.BatchSize = 200*time.Millisecond, 2*time.Second, 3 },
-	})
+	}, 0)
 	for i := range n {
 		r.IMAP.Append(t, "INBOX", r.signedRequest(fmt.Sprintf("backlog-%02d@acme.example", i), fmt.Sprintf("user%02d", i)))
 	}
@@ -290,4 +293,39 @@ func TestOrgWithUnknownDirectoryStopsTheStart(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `org "acme": directory "corp" is not configured (directories[].name)`) {
 		t.Fatalf("New = %v, want the unknown directory named", err)
 	}
+}
+
+// TestLDAPDirectoryDownAtLookupDefersThenQueues: a directory that cannot
+// answer the lookup sets the message aside like a temporary DNS failure;
+// on its last try it is decided, its items queued for staff with the
+// reason, and the contact told so, once.
+func TestLDAPDirectoryDownAtLookupDefersThenQueues(t *testing.T) {
+	slapd := ldaptest.Start(t)
+	orgDN := slapd.AddOrg(t, "acme")
+	dn := lockedByBinds(t, slapd, orgDN, "jsmith")
+	slapd.Stop(t)
+	e := storetest.Engines()[0]
+	r := startLDAPApp(t, e, slapd, app.Options{Intake: func(c *intake.Config) { c.DeferBackoff = 300 * time.Millisecond }}, 3)
+	r.IMAP.Append(t, "INBOX", r.signedRequest("down-1@acme.example", "jsmith"))
+	got := waitReply(t, r.SMTP, "down-1@acme.example", 1)
+	if !strings.Contains(got.text, "jsmith: queued for review: your organisation's user directory could not be asked") {
+		t.Errorf("the reply does not say why:\n%s", got.text)
+	}
+	reqs, err := r.App.Store.ListRequests(r.Ctx, store.RequestFilter{Limit: 10})
+	if err != nil || len(reqs) != 1 || reqs[0].State != domain.ItemPending || reqs[0].Reason != domain.QueueDirectoryError ||
+		!strings.Contains(reqs[0].Note, "could not answer") {
+		t.Fatalf("requests = %+v, %v", reqs, err)
+	}
+	if n, err := r.App.Store.CountDecisions(r.Ctx, "support"); err != nil || n != 1 {
+		t.Errorf("%d decisions, %v", n, err)
+	}
+	time.Sleep(500 * time.Millisecond)
+	if n := repliesTo(t, r.SMTP)["down-1@acme.example"]; n != 1 {
+		t.Errorf("%d replies, want 1", n)
+	}
+	slapd.Start(t)
+	if len(slapd.Attr(t, dn, "pwdAccountLockedTime")) != 1 {
+		t.Error("the lock was lifted without an answer from the directory")
+	}
+	r.stop(t)
 }
