@@ -136,3 +136,17 @@ func TestOrgRemote(t *testing.T) {
 		}
 	}
 }
+
+func TestItemApproveRemote(t *testing.T) {
+	it := Item{ID: 7, State: ItemPending, Reason: QueueAdminLock}
+	if err := it.ApproveRemote("operator:ann@example.com", "  called her  ", testNow); err != nil {
+		t.Fatal(err)
+	}
+	if it.State != ItemApplying || it.Reason != "" || it.DecidedBy != "operator:ann@example.com" || it.Note != "called her" ||
+		!it.DecidedAt.Equal(testNow) {
+		t.Fatalf("item = %+v", it)
+	}
+	if err := it.ApproveRemote("operator:bob@example.com", "", testNow); ErrorCode(err) != CodeConflict {
+		t.Fatalf("approved twice: %v", err)
+	}
+}
