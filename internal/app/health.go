@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/unlockd/unlockd/internal/domain"
 	"github.com/unlockd/unlockd/internal/intake"
 	"github.com/unlockd/unlockd/internal/metrics"
 	"github.com/unlockd/unlockd/internal/outbox"
@@ -205,7 +206,8 @@ func isTimeout(err error) bool {
 }
 
 // sourced tags the pipeline's errors with their peer: DNS for a temporary
-// sender-authentication failure, else the database.
+// sender-authentication failure, the directory for a lookup that could not
+// answer, else the database.
 type sourced struct{ h intake.Handler }
 
 func (s sourced) Prepare(ctx context.Context, batch []intake.Message) intake.Prepared {
@@ -217,6 +219,8 @@ func (s sourced) Prepare(ctx context.Context, batch []intake.Message) intake.Pre
 			case r.Err == nil:
 			case senderauth.IsTemporary(r.Err):
 				out[i].Err = &peerError{peer: metrics.PeerDNS, err: r.Err}
+			case domain.IsTemporary(r.Err): // a directory lookup that could not answer
+				out[i].Err = &peerError{peer: metrics.PeerDirectory, err: r.Err}
 			default:
 				out[i].Err = &peerError{peer: metrics.PeerDatabase, err: r.Err}
 			}

@@ -139,6 +139,11 @@ func (s *Store) NextApplyDue(ctx context.Context) (time.Time, bool, error) {
 	return s.nextDue(ctx, applyClaims)
 }
 
+// recentApplying is recentUnlocks for the unlocks a contact's requests
+// decided for a remote directory that still wait for its answer.
+const recentApplying = `SELECT count(*) FROM (SELECT 1 FROM request_items
+	WHERE org_id = ? AND decided_by = ? AND state = 'applying' AND apply_for = 'decision' AND decided_at > ? LIMIT ?) x`
+
 // ErrClaimLost is returned when a worker records an item whose claim is no
 // longer its own: another worker has it, or recorded it already.
 var ErrClaimLost = errors.New("store: the claim was lost; another worker has the item")

@@ -301,3 +301,25 @@ func TestDirectoryErrorIsQueuedWithItsNote(t *testing.T) {
 		}
 	})
 }
+
+func TestApplyingUnlocksCountTowardsTheHourlyLimit(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		now := withClock(s).Now()
+		p := domain.DefaultPolicy()
+		p.MaxRequestsPerHour = 1
+		org, err := s.CreateOrg(ctx, domain.Org{Slug: "acme", Name: "Acme", Policy: p, Directory: "corp"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		mustContact(t, s, "acme", contactAddr)
+		l := store.Lookup{Users: map[string]domain.User{
+			"jsmith": ldapUser("jsmith", domain.LockFailedLogins, "a", now),
+			"sam":    ldapUser("sam", domain.LockFailedLogins, "b", now),
+		}}
+		first := decideRemote(t, s, org, "<h1@acme.example>", l, &decisionReplies{}, "jsmith")
+		second := decideRemote(t, s, org, "<h2@acme.example>", l, &decisionReplies{}, "sam")
+		if first.Decision.Items[0].State != domain.ItemApplying || second.Decision.Items[0].Reason != domain.QueueRateLimited {
+			t.Fatalf("first %+v, second %+v", first.Decision.Items, second.Decision.Items)
+		}
+	})
+}

@@ -210,6 +210,15 @@ func (b *batch) loadCounts() error {
 				c.OrgID, emailActor(c.Email), since, limit); err != nil {
 				return fmt.Errorf("store: recent unlocks of %s: %w", c.Email, err)
 			}
+			if b.orgs[c.OrgID].Remote() && n < limit {
+				// Unlocks still waiting for the directory count too.
+				var m int
+				if err := b.tx.GetContext(b.ctx, &m, b.tx.Rebind(recentApplying),
+					c.OrgID, emailActor(c.Email), since, limit-n); err != nil {
+					return fmt.Errorf("store: recent unlocks of %s: %w", c.Email, err)
+				}
+				n += m
+			}
 			b.unlocks[contactKey{c.OrgID, c.Email}] = n
 		}
 	}
