@@ -10,6 +10,7 @@ import (
 	"github.com/unlockd/unlockd/internal/config"
 	"github.com/unlockd/unlockd/internal/directory/ldap"
 	"github.com/unlockd/unlockd/internal/domain"
+	"github.com/unlockd/unlockd/internal/metrics"
 )
 
 // openDirectory builds the adapter of one configured directory.
@@ -80,7 +81,13 @@ func (a *App) buildApplier() {
 		return
 	}
 	cfg := apply.Config{Directories: a.directories, MaxAge: a.cfg.Limits.DirectoryApplyMaxAge.Std(),
-		OnAnswer: a.directoryState}
+		OnAnswer: a.directoryState, Unlocked: func(approval bool) {
+			channel := metrics.ChannelEmail
+			if approval {
+				channel = metrics.ChannelReview
+			}
+			a.metrics.Unlocked(channel, 1)
+		}}
 	if a.renderer != nil {
 		cfg.Render = a.renderer.Answer
 	}

@@ -184,8 +184,9 @@ func TestLDAPRequestEndToEnd(t *testing.T) {
 	if code != http.StatusOK || !strings.Contains(body, `"directories":{"corp":{"state":"ok"`) {
 		t.Errorf("/readyz = %d %s", code, body)
 	}
-	if _, body := get(t, r.App, "/metrics"); !strings.Contains(body, `unlockd_directory_up{directory="corp"} 1`) {
-		t.Error("/metrics does not show the directory up")
+	if _, body := get(t, r.App, "/metrics"); !strings.Contains(body, `unlockd_directory_up{directory="corp"} 1`) ||
+		!strings.Contains(body, `unlockd_unlocks_total{channel="email"} 1`) {
+		t.Error("/metrics does not show the directory up, or the unlock")
 	}
 	r.stop(t)
 }
@@ -207,7 +208,9 @@ func TestLDAPDirectoryDownMidBacklog(t *testing.T) {
 	e := storetest.Engines()[0]
 	r := startLDAPApp(t, e, slapd, app.Options{
 		Intake: func(c *intake.Config) { c.BatchSize = 4; c.DeferBackoff = time.Second },
-		Apply:  func(c *apply.Config) { c.MinBackoff, c.MaxBackoff, c.BatchSize = 200*time.Millisecond, 2*time.Second, 3 },
+		Apply: func(c *apply.Config) {
+			c.MinBackoff, c.MaxBackoff, c.BatchSize = 200*time.Millisecond, 2*time.Second, 3
+		},
 	}, 0)
 	for i := range n {
 		r.IMAP.Append(t, "INBOX", r.signedRequest(fmt.Sprintf("backlog-%02d@acme.example", i), fmt.Sprintf("user%02d", i)))

@@ -48,6 +48,10 @@ type Config struct {
 	// Queued, when set, is called after an answer that may have queued
 	// a reply: the app wakes the outbox. It must not block.
 	Queued func()
+	// Unlocked, when set, is told each unlock the directory applied and
+	// whether a reviewer's approval asked for it (else an email request),
+	// for metrics. It must not block.
+	Unlocked func(approval bool)
 	// OnAnswer, when set, is told each directory call's outcome (nil:
 	// an answer, temporary or not, was had; otherwise the temporary
 	// error), for metrics and readiness. It must not block.
@@ -324,6 +328,9 @@ func (w *Worker) record(ctx context.Context, a store.Applying, dir domain.Direct
 	}
 	w.log.Info("directory answered", slog.String("directory", a.Directory), slog.String("org", a.Org.Slug),
 		slog.Int64("item_id", a.ID), slog.String("state", string(state)), slog.String("reason", string(reason)))
+	if w.cfg.Unlocked != nil && state == domain.ItemApplied {
+		w.cfg.Unlocked(a.For == store.ApplyForApproval)
+	}
 	if w.cfg.Queued != nil {
 		w.cfg.Queued()
 	}
