@@ -17,6 +17,7 @@ import (
 	"github.com/unlockd/unlockd/internal/intake"
 	"github.com/unlockd/unlockd/internal/ldaptest"
 	"github.com/unlockd/unlockd/internal/mailtest"
+	"github.com/unlockd/unlockd/internal/password"
 	"github.com/unlockd/unlockd/internal/senderauth/senderauthtest"
 	"github.com/unlockd/unlockd/internal/store"
 	"github.com/unlockd/unlockd/internal/storetest"
@@ -180,6 +181,39 @@ func TestLDAPRequestEndToEnd(t *testing.T) {
 	if !audited {
 		t.Errorf("no unlock audit entry naming the directory: %+v", entries)
 	}
+
+	// Staff approve the admin lock's request: the worker lifts it, then
+	// the "approved" answer goes out, once.
+	token, hash := password.NewToken()
+	if _, err := r.App.Store.CreateToken(r.Ctx, store.Token{Name: "staff", Role: domain.RoleStaff}, hash, "test", "cli"); err != nil {
+		t.Fatal(err)
+	}
+	var bossID int64
+	for _, q := range reqs {
+		if q.Username == "boss" {
+			bossID = q.ID
+		}
+	}
+	req, _ := http.NewRequest(http.MethodPost, fmt.Sprintf("http://%s/api/v1/requests/%d/approve", r.App.Addr(), bossID),
+		strings.NewReader(`{"note":"confirmed by phone"}`))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("approve = %d", resp.StatusCode)
+	}
+	approved := waitReply(t, r.SMTP, "ldap-1@acme.example", 2)
+	if !strings.Contains(approved.text, "was approved") || !strings.Contains(approved.text, "boss") {
+		t.Errorf("the approval's answer:\n%s", approved.text)
+	}
+	if v := slapd.Attr(t, boss, "pwdAccountLockedTime"); len(v) != 0 {
+		t.Errorf("the approved admin lock is still there: %v", v)
+	}
+
 	code, body := get(t, r.App, "/readyz")
 	if code != http.StatusOK || !strings.Contains(body, `"directories":{"corp":{"state":"ok"`) {
 		t.Errorf("/readyz = %d %s", code, body)
