@@ -246,6 +246,9 @@ func TestLDAPDirectoryDownMidBacklog(t *testing.T) {
 			c.MinBackoff, c.MaxBackoff, c.BatchSize = 200*time.Millisecond, 2*time.Second, 3
 		},
 	}, 0)
+	if _, err := r.App.Store.ChangeOrg(r.Ctx, "acme", func(o *domain.Org) error { o.Policy.MaxRequestsPerHour = 0; return nil }, "test", "cli"); err != nil {
+		t.Fatal(err)
+	}
 	for i := range n {
 		r.IMAP.Append(t, "INBOX", r.signedRequest(fmt.Sprintf("backlog-%02d@acme.example", i), fmt.Sprintf("user%02d", i)))
 	}
