@@ -14,7 +14,7 @@ import (
 	"github.com/unlockd/unlockd/internal/store"
 )
 
-const importUsage = "import --config FILE --org SLUG [--org-name NAME] [--contacts FILE.csv] [--users FILE.csv]"
+const importUsage = "import --config FILE --org SLUG [--org-name NAME] [--directory NAME] [--contacts FILE.csv] [--users FILE.csv]"
 
 // importTimeout bounds the single import transaction; large files take
 // longer than one ordinary operation.
@@ -25,6 +25,7 @@ func cmdImport(ctx context.Context, s streams, args []string) error {
 	cfgPath := configFlag(fs)
 	org := fs.String("org", "", "org `SLUG`; created with the default policy when missing")
 	orgName := fs.String("org-name", "", "the org's `NAME`: of the org created, or the new name of the org (default: the slug, for a new org)")
+	directory := fs.String("directory", "", "the org's directory `NAME`: builtin or one of the configuration's directories[].name (default: unchanged; builtin for a new org)")
 	contactsPath := fs.String("contacts", "", "contacts CSV `FILE` with header email,name")
 	usersPath := fs.String("users", "", "users CSV `FILE` with header username,display_name,email[,status,lock_reason,lock_note]")
 	if err := parseFlags(fs, args); err != nil {
@@ -33,8 +34,8 @@ func cmdImport(ctx context.Context, s streams, args []string) error {
 	if err := required(fs, "config", "org"); err != nil {
 		return err
 	}
-	if *contactsPath == "" && *usersPath == "" && *orgName == "" {
-		return usagef("give --contacts, --users, --org-name or several")
+	if *contactsPath == "" && *usersPath == "" && *orgName == "" && *directory == "" {
+		return usagef("give --contacts, --users, --org-name, --directory or several")
 	}
 	if err := orgFlag(*org); err != nil {
 		return err
@@ -47,6 +48,9 @@ func cmdImport(ctx context.Context, s streams, args []string) error {
 	cfg, err := loadConfig(*cfgPath)
 	if err != nil {
 		return err
+	}
+	if *directory != "" && !cfg.HasDirectory(*directory) {
+		return flagError("directory", fmt.Errorf("%q is not configured; it must be builtin or one of directories[].name", *directory))
 	}
 	// Parse and check every row of both files before opening the database,
 	// and report every bad row of both at once.
@@ -74,7 +78,8 @@ func cmdImport(ctx context.Context, s streams, args []string) error {
 	}
 	defer st.Close()
 	st.Timeout = importTimeout
-	res, err := st.ImportNamed(ctx, *org, *orgName, contacts.Contacts, users.Users, "cli", "cli")
+	res, err := st.ImportOrg(ctx, store.ImportTarget{Slug: *org, Name: *orgName, Directory: *directory},
+		contacts.Contacts, users.Users, "cli", "cli")
 	var conflicts *store.ImportConflicts
 	if errors.As(err, &conflicts) {
 		var b strings.Builder

@@ -15,7 +15,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/unlockd/unlockd/internal/apply"
 	"github.com/unlockd/unlockd/internal/config"
+	"github.com/unlockd/unlockd/internal/domain"
 	"github.com/unlockd/unlockd/internal/intake"
 	"github.com/unlockd/unlockd/internal/metrics"
 	"github.com/unlockd/unlockd/internal/outbox"
@@ -39,6 +41,9 @@ type Options struct {
 	// Intake, when set, adjusts each watcher's configuration (the pause
 	// before a deferred message is tried again, say) before it is built.
 	Intake func(*intake.Config)
+	// Apply, when set, adjusts the remote-unlock worker's configuration
+	// (its backoffs, say) before it is built.
+	Apply func(*apply.Config)
 }
 
 // App is a running unlockd.
@@ -51,8 +56,12 @@ type App struct {
 	renderer *outbox.Renderer
 	watchers []*intake.Watcher
 	worker   *outbox.Worker
-	ln       net.Listener
-	srv      *http.Server
+	// directories are the configured remote directories, by name, and
+	// applier the worker carrying out their unlocks (nil without any).
+	directories map[string]domain.Directory
+	applier     *apply.Worker
+	ln          net.Listener
+	srv         *http.Server
 	// metricsLn and metricsSrv serve /metrics alone, with
 	// http.metrics_listen; nil otherwise.
 	metricsLn  net.Listener
@@ -96,11 +105,16 @@ func (a *App) build(ctx context.Context) error {
 	if err := a.prepare(ctx); err != nil && !store.IsUnavailable(err) {
 		return err
 	}
+	var err error
+	if a.directories, err = openDirectories(a.cfg, a.log); err != nil {
+		return err
+	}
 	if a.cfg.SMTP.Address != "" {
 		if err := a.buildWorker(); err != nil {
 			return err
 		}
 	}
+	a.buildApplier()
 	if len(a.cfg.Mailboxes) > 0 {
 		if a.worker == nil {
 			return errors.New("app: mailboxes need smtp.address for their replies")
@@ -139,9 +153,13 @@ func (a *App) buildWatchers() {
 		MaxSignatureAge: a.cfg.SenderAuth.MaxSignatureAge.Std(), OnLookup: a.dnsState}
 	log := a.log.With("component", "intake")
 	pipe := &intake.Pipeline{Store: a.Store, Verifier: verifier, Render: a.renderer.Decision, Log: log,
+		Directories: a.directories, LookedUp: a.directoryState,
 		Decided: func(d store.Decided, took time.Duration) {
 			a.metrics.Decided(d, took)
 			a.worker.Wake()
+			if a.applier != nil && d.Decision.Applying() {
+				a.applier.Wake()
+			}
 		}}
 	for _, mb := range a.cfg.Mailboxes {
 		ic := intakeConfig(a.cfg, mb)
@@ -203,6 +221,9 @@ func (a *App) Run(parent context.Context) error {
 		if a.worker != nil {
 			run("outbox", a.worker.Run)
 		}
+		if a.applier != nil {
+			run("apply", a.applier.Run)
+		}
 		run("sweeper", a.sweep)
 		a.log.Info("unlockd running", "http", a.Addr(), "mailboxes", len(a.watchers))
 		return nil
@@ -217,6 +238,7 @@ func (a *App) Run(parent context.Context) error {
 
 // Close releases the store and the listeners.
 func (a *App) Close() error {
+	a.closeDirectories()
 	a.ln.Close()
 	if a.metricsLn != nil {
 		a.metricsLn.Close()

@@ -5,11 +5,13 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
 
 	"github.com/unlockd/unlockd/internal/config"
+	"github.com/unlockd/unlockd/internal/domain"
 	"github.com/unlockd/unlockd/internal/intake"
 	"github.com/unlockd/unlockd/internal/outbox"
 	"github.com/unlockd/unlockd/internal/senderauth"
@@ -73,7 +75,7 @@ type check func(ctx context.Context) []CheckResult
 
 // checks lists what Check tries, in order.
 func checks(cfg *config.Config) []check {
-	list := []check{func(ctx context.Context) []CheckResult { return []CheckResult{checkDatabase(ctx, cfg.Database)} }}
+	list := []check{func(ctx context.Context) []CheckResult { return []CheckResult{checkDatabase(ctx, cfg)} }}
 	for _, mb := range cfg.Mailboxes {
 		list = append(list, func(ctx context.Context) []CheckResult { return checkMailbox(ctx, cfg, mb) })
 	}
@@ -85,8 +87,9 @@ func checks(cfg *config.Config) []check {
 	if len(cfg.Mailboxes) > 0 && cfg.SenderAuth.Mode != config.SenderAuthOff && cfg.SenderAuth.Mode != config.SenderAuthResults {
 		list = append(list, func(ctx context.Context) []CheckResult { return []CheckResult{checkDNS(ctx, cfg)} })
 	}
-	// Directories (LDAP, SQL tables, webhooks: the `directories` key, not
-	// built yet) each get a check here: connect and bind, then one search.
+	for i, d := range cfg.Directories {
+		list = append(list, func(ctx context.Context) []CheckResult { return []CheckResult{checkDirectory(ctx, i, d)} })
+	}
 	return list
 }
 
@@ -98,8 +101,11 @@ func timed(name string, fn func() (string, error)) CheckResult {
 }
 
 // checkDatabase connects to the database and counts the migrations it
-// lacks; an SQLite file that does not exist yet is left uncreated.
-func checkDatabase(ctx context.Context, db config.Database) CheckResult {
+// lacks; an SQLite file that does not exist yet is left uncreated. Once
+// migrated, an org naming a directory the configuration lacks fails it,
+// as it would stop serve.
+func checkDatabase(ctx context.Context, cfg *config.Config) CheckResult {
+	db := cfg.Database
 	return timed("database", func() (string, error) {
 		if db.Driver == config.DriverSQLite && !strings.HasPrefix(db.DSN, "file:") {
 			if _, err := os.Stat(db.DSN); errors.Is(err, os.ErrNotExist) {
@@ -121,6 +127,15 @@ func checkDatabase(ctx context.Context, db config.Database) CheckResult {
 		}
 		if pending > 0 {
 			return fmt.Sprintf("%s: connected, at migration %d; %d pending, which serve (or migrate) applies", where, version, pending), nil
+		}
+		orgs, err := s.Orgs(ctx)
+		if err != nil {
+			return "", err
+		}
+		for _, o := range orgs {
+			if !cfg.HasDirectory(o.Directory) {
+				return "", fmt.Errorf("org %q: directory %q is not configured (directories[].name)", o.Slug, o.Directory)
+			}
 		}
 		return fmt.Sprintf("%s: connected, at migration %d, none pending", where, version), nil
 	})
@@ -159,4 +174,32 @@ func explain(err error) error {
 		return fmt.Errorf("%w (the address must name a host the certificate is for)", err)
 	}
 	return err
+}
+
+// checkDirectory builds one directory's adapter, as serve does, and pings
+// it (domain.Pinger: for LDAP, connect, TLS and bind).
+func checkDirectory(ctx context.Context, i int, d config.Directory) CheckResult {
+	return timed("directory "+d.Name, func() (string, error) {
+		open, ok := directoryKinds[d.Kind]
+		if !ok {
+			return "", fmt.Errorf("directories[%d].kind: %q has no adapter in this build", i, d.Kind)
+		}
+		dir, err := open(d, slog.New(slog.DiscardHandler))
+		if err != nil {
+			return "", err
+		}
+		if c, ok := dir.(interface{ Close() error }); ok {
+			defer c.Close()
+		}
+		p, ok := dir.(domain.Pinger)
+		if !ok {
+			return fmt.Sprintf("%s: built; it cannot be pinged", d.Kind), nil
+		}
+		ctx, cancel := context.WithTimeout(ctx, max(d.Timeout.Std(), time.Second))
+		defer cancel()
+		if err := p.Ping(ctx); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s: answers", d.Kind), nil
+	})
 }

@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/unlockd/unlockd/internal/domain"
 	"github.com/unlockd/unlockd/internal/intake"
 	"github.com/unlockd/unlockd/internal/metrics"
 	"github.com/unlockd/unlockd/internal/outbox"
@@ -37,6 +38,8 @@ type health struct {
 	smtp      component
 	dns       component
 	mailboxes map[string]component
+	// directories are the remote directories' states (directory_health.go).
+	directories map[string]component
 }
 
 func (h *health) init() {
@@ -116,10 +119,12 @@ func (a *App) smtpState(st outbox.State, cause error) {
 // readyPing bounds the store check of one /readyz request.
 const readyPing = 2 * time.Second
 
-// readyz reports the store, the SMTP state and each mailbox as JSON: 200
-// when the store answers and is migrated, 503 otherwise. Mailboxes that
-// are retrying, or on standby while another instance holds their lease, do
-// not make the instance unready: the API still works.
+// readyz reports the store, the SMTP state, each mailbox and each remote
+// directory (pinged now, when it can be) as JSON: 200 when the store
+// answers and is migrated, 503 otherwise. Mailboxes that are retrying, or
+// on standby while another instance holds their lease, and directories
+// that cannot answer do not make the instance unready: the API still
+// works, and their requests wait.
 func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 	if a.prepared.Load() {
 		ctx, cancel := context.WithTimeout(r.Context(), readyPing)
@@ -137,6 +142,9 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 		} else {
 			a.health.setStore(storeOK, nil)
 		}
+	}
+	if len(a.directories) > 0 {
+		a.pingDirectories(r.Context())
 	}
 	status := map[string]any{}
 	a.health.mu.Lock()
@@ -158,6 +166,9 @@ func (a *App) readyz(w http.ResponseWriter, r *http.Request) {
 			c = component{State: "starting", Since: a.health.store.Since}
 		}
 		mailboxes[mb.Name] = c
+	}
+	if len(a.directories) > 0 {
+		status["directories"] = a.directoriesStatus()
 	}
 	a.health.mu.Unlock()
 	status["mailboxes"] = mailboxes
@@ -195,7 +206,8 @@ func isTimeout(err error) bool {
 }
 
 // sourced tags the pipeline's errors with their peer: DNS for a temporary
-// sender-authentication failure, else the database.
+// sender-authentication failure, the directory for a lookup that could not
+// answer, else the database.
 type sourced struct{ h intake.Handler }
 
 func (s sourced) Prepare(ctx context.Context, batch []intake.Message) intake.Prepared {
@@ -207,6 +219,8 @@ func (s sourced) Prepare(ctx context.Context, batch []intake.Message) intake.Pre
 			case r.Err == nil:
 			case senderauth.IsTemporary(r.Err):
 				out[i].Err = &peerError{peer: metrics.PeerDNS, err: r.Err}
+			case domain.IsTemporary(r.Err): // a directory lookup that could not answer
+				out[i].Err = &peerError{peer: metrics.PeerDirectory, err: r.Err}
 			default:
 				out[i].Err = &peerError{peer: metrics.PeerDatabase, err: r.Err}
 			}

@@ -12,8 +12,13 @@ import (
 // the API and UI.
 func (a *App) handler() (http.Handler, error) {
 	var wake func()
-	if a.worker != nil {
+	switch {
+	case a.worker != nil && a.applier != nil:
+		wake = func() { a.worker.Wake(); a.applier.Wake() } // an approval in a remote directory applies first
+	case a.worker != nil:
 		wake = a.worker.Wake
+	case a.applier != nil:
+		wake = a.applier.Wake
 	}
 	h := a.cfg.HTTP
 	signInHashes, authHashes := h.HashShares()
@@ -22,7 +27,7 @@ func (a *App) handler() (http.Handler, error) {
 		header = web.HeaderForwarded
 	}
 	site, err := web.New(web.Config{Store: a.Store, Answer: a.answerRenderer(), Wake: wake, Log: a.log.With("component", "http"),
-		PublicURL: h.PublicURL, Unlocked: a.metrics.Unlocked,
+		PublicURL: h.PublicURL, Unlocked: a.metrics.Unlocked, Directories: a.directoryNames(),
 		Proxies:     web.Proxies{Trusted: h.Proxies(), Header: header},
 		RequireTOTP: h.RequireTOTP,
 		SignIn: web.SignInLimits{SignInHashes: signInHashes, AuthenticateHashes: authHashes,

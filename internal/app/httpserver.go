@@ -50,10 +50,18 @@ func newServer(h config.HTTP, handler http.Handler) *http.Server {
 // metricsHandler serves the Prometheus metrics, behind the bearer token
 // when http.metrics_token is set.
 func (a *App) metricsHandler() http.Handler {
-	if a.cfg.HTTP.MetricsToken == "" {
-		return a.metrics.Handler()
+	h := a.metrics.Handler()
+	if len(a.directories) > 0 { // each scrape pings the directories first (unlockd_directory_up)
+		inner := h
+		h = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			a.pingDirectories(r.Context())
+			inner.ServeHTTP(w, r)
+		})
 	}
-	return requireBearer(a.cfg.HTTP.MetricsToken, a.metrics.Handler())
+	if a.cfg.HTTP.MetricsToken == "" {
+		return h
+	}
+	return requireBearer(a.cfg.HTTP.MetricsToken, h)
 }
 
 // requireBearer answers 401 to a request without "Authorization: Bearer

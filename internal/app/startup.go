@@ -34,13 +34,16 @@ func (a *App) prepare(ctx context.Context) error {
 		return err
 	}
 	a.log.Info("database ready", "driver", a.cfg.Database.Driver, "migrations_applied", n)
+	if err := a.checkOrgDirectories(ctx); err != nil {
+		return err
+	}
 	if a.Store.Dialect() == store.SQLite {
 		released, err := a.Store.ReleaseClaims(ctx)
 		if err != nil {
 			return err
 		}
 		if released > 0 {
-			a.log.Warn("outbox mail claimed by a process that died is due again", "mails", released)
+			a.log.Warn("mail and directory unlocks claimed by a process that died are due again", "rows", released)
 		}
 	}
 	a.health.setStore(storeOK, nil)

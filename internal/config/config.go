@@ -89,14 +89,17 @@ const (
 
 // Config is the whole configuration file.
 type Config struct {
-	Database     Database   `yaml:"database"`
-	Mailboxes    []Mailbox  `yaml:"mailboxes"`
-	SMTP         SMTP       `yaml:"smtp"`
-	SenderAuth   SenderAuth `yaml:"sender_auth"`
-	HTTP         HTTP       `yaml:"http"`
-	Limits       Limits     `yaml:"limits"`
-	TemplatesDir string     `yaml:"templates_dir"` // optional override of the embedded templates
-	Log          Log        `yaml:"log"`
+	Database   Database   `yaml:"database"`
+	Mailboxes  []Mailbox  `yaml:"mailboxes"`
+	SMTP       SMTP       `yaml:"smtp"`
+	SenderAuth SenderAuth `yaml:"sender_auth"`
+	HTTP       HTTP       `yaml:"http"`
+	Limits     Limits     `yaml:"limits"`
+	// Directories are the user stores besides builtin that orgs may name
+	// (directories.go).
+	Directories  []Directory `yaml:"directories"`
+	TemplatesDir string      `yaml:"templates_dir"` // optional override of the embedded templates
+	Log          Log         `yaml:"log"`
 }
 
 // Database selects and locates the store.
@@ -212,6 +215,10 @@ type Limits struct {
 	AuditRetention Duration `yaml:"audit_retention"`
 	// ConfirmationTTL is how long a confirmation link works.
 	ConfirmationTTL Duration `yaml:"confirmation_ttl"`
+	// DirectoryApplyMaxAge is how long an unlock decided for a remote
+	// directory is retried while the directory cannot answer; past it the
+	// item goes to staff (queue reason directory_error).
+	DirectoryApplyMaxAge Duration `yaml:"directory_apply_max_age"`
 }
 
 // Log configures the process logger.
@@ -240,14 +247,15 @@ func Default() *Config {
 			PasswordHashWait: Duration(DefaultPasswordHashWait), SignInBurst: DefaultSignInBurst,
 			SignInRefill: Duration(DefaultSignInRefill), RequireTOTP: RequireTOTPStaff},
 		Limits: Limits{
-			MaxMessageBytes: DefaultMaxMessageBytes,
-			RequestTTL:      Duration(DefaultRequestTTL),
-			FetchBudget:     DefaultFetchBudget,
-			DeferralTries:   DefaultDeferralTries,
-			DeferralMaxAge:  Duration(DefaultDeferralMaxAge),
-			Retention:       Duration(DefaultRetention),
-			MailRetention:   Duration(DefaultMailRetention),
-			ConfirmationTTL: Duration(DefaultConfirmationTTL),
+			MaxMessageBytes:      DefaultMaxMessageBytes,
+			RequestTTL:           Duration(DefaultRequestTTL),
+			FetchBudget:          DefaultFetchBudget,
+			DeferralTries:        DefaultDeferralTries,
+			DeferralMaxAge:       Duration(DefaultDeferralMaxAge),
+			Retention:            Duration(DefaultRetention),
+			MailRetention:        Duration(DefaultMailRetention),
+			ConfirmationTTL:      Duration(DefaultConfirmationTTL),
+			DirectoryApplyMaxAge: Duration(DefaultDirectoryApplyMaxAge),
 		},
 		Log: Log{Level: DefaultLogLevel, Format: LogText},
 	}

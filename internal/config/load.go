@@ -146,6 +146,10 @@ func (c *Config) resolvePaths(dir string) {
 		abs(&c.Mailboxes[i].IMAP.CAFile)
 		abs(&c.Mailboxes[i].IMAP.PasswordFile)
 	}
+	for i := range c.Directories {
+		abs(&c.Directories[i].CAFile)
+		abs(&c.Directories[i].BindPasswordFile)
+	}
 	abs(&c.SMTP.CAFile)
 	abs(&c.SMTP.PasswordFile)
 	abs(&c.HTTP.MetricsTokenFile)
@@ -166,6 +170,11 @@ func (c *Config) secretRefs() []secretRef {
 		m := &c.Mailboxes[i].IMAP
 		base := fmt.Sprintf("mailboxes[%d].imap.", i)
 		refs = append(refs, secretRef{base + "password", base + "password_file", &m.Password, m.PasswordFile})
+	}
+	for i := range c.Directories {
+		d := &c.Directories[i]
+		base := fmt.Sprintf("directories[%d].", i)
+		refs = append(refs, secretRef{base + "bind_password", base + "bind_password_file", &d.BindPassword, d.BindPasswordFile})
 	}
 	return append(refs, secretRef{"smtp.password", "smtp.password_file", &c.SMTP.Password, c.SMTP.PasswordFile},
 		secretRef{"http.metrics_token", "http.metrics_token_file", &c.HTTP.MetricsToken, c.HTTP.MetricsTokenFile})

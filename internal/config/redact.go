@@ -30,6 +30,10 @@ func (c *Config) Redacted() *Config {
 		hide(&r.Mailboxes[i].IMAP.Password)
 		hide(&r.Mailboxes[i].IMAP.OAuth2TokenCommand)
 	}
+	r.Directories = append([]Directory(nil), c.Directories...)
+	for i := range r.Directories {
+		hide(&r.Directories[i].BindPassword)
+	}
 	hide(&r.SMTP.Password)
 	hide(&r.HTTP.MetricsToken)
 	return &r
@@ -63,6 +67,9 @@ func (c *Config) Secrets() []string {
 	for _, m := range c.Mailboxes {
 		add(m.IMAP.Password)
 		add(m.IMAP.OAuth2TokenCommand)
+	}
+	for _, d := range c.Directories {
+		add(d.BindPassword)
 	}
 	add(c.SMTP.Password)
 	add(c.HTTP.MetricsToken)

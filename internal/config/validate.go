@@ -49,6 +49,10 @@ func (c *Config) Validate() error {
 		ps.add("limits.deferral_max_age", "must be positive")
 	}
 	c.validateRetention(ps)
+	c.validateDirectories(ps)
+	if c.Limits.DirectoryApplyMaxAge <= 0 {
+		ps.add("limits.directory_apply_max_age", "must be positive")
+	}
 	switch l := c.Limits; {
 	case l.ConfirmationTTL <= 0:
 		ps.add("limits.confirmation_ttl", "must be positive")

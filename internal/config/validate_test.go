@@ -316,6 +316,7 @@ func TestValidate(t *testing.T) {
 			`limits.fetch_budget: must be at least 1MiB`,
 			`limits.deferral_tries: must be at least 1`,
 			`limits.deferral_max_age: must be positive`,
+			`limits.directory_apply_max_age: must be positive`,
 			`limits.confirmation_ttl: must be positive`,
 		}},
 		{"retention off", func(c *Config) { c.Limits.Retention, c.Limits.MailRetention, c.Limits.AuditRetention = 0, 0, 0 }, nil},

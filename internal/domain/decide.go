@@ -53,6 +53,13 @@ type Account struct {
 	// RecentUnlocks counts the unlocks applied by email on this contact's
 	// requests during the last hour.
 	RecentUnlocks int
+	// DirectoryError is set, with the reason, when the org's remote
+	// directory could not be asked or gave an answer that cannot be acted
+	// on: each username asked for explicitly is queued for staff
+	// (QueueDirectoryError) with the reason as its note, whatever the
+	// directory might hold, and no word of the message counts as a
+	// username of the org.
+	DirectoryError string
 }
 
 // State is what a decision reads besides the message: the sender's
@@ -182,7 +189,7 @@ func Decide(f Facts, st State, now time.Time) Decision {
 		name := n.Text
 		matches := 0
 		for _, a := range accounts {
-			if _, ok := a.Users[name]; ok {
+			if _, ok := a.Users[name]; ok || a.DirectoryError != "" {
 				matches++
 			}
 		}
@@ -191,13 +198,18 @@ func Decide(f Facts, st State, now time.Time) Decision {
 			continue
 		}
 		for i, a := range accounts {
+			if a.DirectoryError != "" {
+				d.Items = append(d.Items, Item{OrgID: a.Org.ID, Username: name, State: ItemPending,
+					Reason: QueueDirectoryError, Note: a.DirectoryError, UnverifiedSender: !d.Authenticated})
+				continue
+			}
 			u, ok := a.Users[name]
 			if !ok {
 				continue
 			}
 			q := asked{authenticated: d.Authenticated, flood: d.Flood, ambiguous: matches > 1}
 			it := q.decideItem(u, a, applied[i], now)
-			if it.State == ItemApplied {
+			if it.State == ItemApplied || it.State == ItemApplying {
 				applied[i]++
 			}
 			if it.State == ItemPending && q.confirmable(u, a, applied[i]+confirming[i], now) {
@@ -213,6 +225,17 @@ func Decide(f Facts, st State, now time.Time) Decision {
 	}
 	d.notify(st.Sender, now)
 	return d
+}
+
+// Applying reports whether an item of d waits for a remote directory's
+// answer: the reply is written with the last answer, not with d (SPEC §5).
+func (d Decision) Applying() bool {
+	for _, it := range d.Items {
+		if it.State == ItemApplying {
+			return true
+		}
+	}
+	return false
 }
 
 // notify settles who is told of the decision's queued items: staff of any
@@ -262,6 +285,27 @@ type asked struct {
 func (q asked) decideItem(u User, a Account, appliedSoFar int, now time.Time) Item {
 	it := Item{OrgID: a.Org.ID, UserID: u.ID, Username: u.Username, UnverifiedSender: !q.authenticated}
 	it.State, it.Reason = q.outcome(u, a.Org.Policy, a.RecentUnlocks+appliedSoFar, now)
+	return it.inDirectory(a.Org, u)
+}
+
+// inDirectory applies the rule of remote directories (SPEC §5): an item
+// that would be applied in a directory other than builtin is applying
+// instead; the directory's conditional unlock lifts the lock its lookup
+// found after the decision commits, and the reply waits for that answer.
+// Every item of a remote org carries that lock, so that a reviewer's
+// approval of a queued one lifts only what was looked up.
+func (it Item) inDirectory(o Org, u User) Item {
+	if !o.Remote() {
+		return it
+	}
+	it.Directory = o.Directory
+	if u.Lock != nil {
+		l := *u.Lock
+		it.Lock = &l
+	}
+	if it.State == ItemApplied {
+		it.State = ItemApplying
+	}
 	return it
 }
 

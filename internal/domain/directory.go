@@ -4,11 +4,34 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 )
 
 // BuiltinDirectory names unlockd's own users table, the directory of every
 // org that names no other.
 const BuiltinDirectory = "builtin"
+
+// Remote reports whether the org's accounts live in a directory other
+// than builtin: their unlocks are applied after the decision commits
+// (ItemApplying).
+func (o Org) Remote() bool { return o.Directory != "" && o.Directory != BuiltinDirectory }
+
+var directoryName = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,62}$`)
+
+// ValidateDirectoryName checks that s can name a directory: 1 to 63
+// lower-case letters, digits, '-' or '_' (config.Directory.Name).
+func ValidateDirectoryName(s string) error {
+	if !directoryName.MatchString(s) {
+		return invalidf("directory %q must be 1-63 lower-case letters, digits, '-' or '_'", s)
+	}
+	return nil
+}
+
+// Pinger is what a Directory may also implement: a cheap check that it
+// answers, for /readyz, /metrics and check-config --connect.
+type Pinger interface {
+	Ping(ctx context.Context) error
+}
 
 // Directory is where an organisation's accounts live: unlockd's own tables
 // (builtin) or a remote store (LDAP, Active Directory, the application's

@@ -104,8 +104,9 @@ func (p Policy) Validate() error {
 }
 
 // Normalize trims the spaces around o's name and checks o as it will be
-// stored: a valid slug (ValidateSlug), a name (RequireName) and a valid
-// policy, whose zero email_confirmation is stored as off. It returns the
+// stored: a valid slug (ValidateSlug), a name (RequireName), a directory
+// name (empty: builtin; whether it is configured is the caller's check)
+// and a valid policy, whose zero email_confirmation is stored as off. It returns the
 // first problem, naming its field.
 func (o *Org) Normalize() error {
 	if err := ValidateSlug(o.Slug); err != nil {
@@ -118,6 +119,12 @@ func (o *Org) Normalize() error {
 	o.Name = name
 	if o.Policy.EmailConfirmation == "" {
 		o.Policy.EmailConfirmation = ConfirmOff
+	}
+	if o.Directory == "" {
+		o.Directory = BuiltinDirectory
+	}
+	if err := ValidateDirectoryName(o.Directory); err != nil {
+		return err
 	}
 	return o.Policy.Validate()
 }

@@ -86,4 +86,9 @@ type Item struct {
 	DecidedBy   string
 	Note        string
 	DecidedAt   time.Time
+	// Directory names the remote directory an applying item is applied
+	// in, and Lock is the lock its lookup returned, which
+	// Directory.Unlock must find unchanged; both are empty for builtin.
+	Directory string
+	Lock      *Lock
 }

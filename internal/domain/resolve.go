@@ -133,3 +133,20 @@ func (it *Item) Resolve(r Resolution, u *User, by, note string, now time.Time) (
 	it.State, it.DecidedBy, it.Note, it.DecidedAt = r.State(), by, note, now
 	return lifted, nil
 }
+
+// ApproveRemote is Resolve(ResolveApprove) for an item whose user lives in
+// a remote directory: the item becomes applying, by actor by, with the
+// reviewer's note; the directory's conditional unlock follows the commit
+// (SPEC §5), and the item ends applied, or queued again when the lock
+// changed. Only a pending item is approved.
+func (it *Item) ApproveRemote(by, note string, now time.Time) error {
+	note, err := checkNote(note, "")
+	if err != nil {
+		return err
+	}
+	if it.State != ItemPending {
+		return Errorf(CodeConflict, "request %d is already %s", it.ID, it.State)
+	}
+	it.State, it.Reason, it.DecidedBy, it.Note, it.DecidedAt = ItemApplying, "", by, note, now
+	return nil
+}

@@ -34,7 +34,14 @@ type Pipeline struct {
 	// the time taken since the message was handed over: the app wakes the
 	// outbox worker, so replies leave at once, and records metrics.
 	Decided func(d store.Decided, took time.Duration)
-	Log     *slog.Logger
+	// Directories are the configured remote directories, by name: the
+	// users of an org naming one are looked up there before each batch
+	// (directory.go). Empty for a deployment on builtin only.
+	Directories map[string]domain.Directory
+	// LookedUp, when set, is told each directory lookup's outcome, for
+	// metrics and readiness. It must not block.
+	LookedUp func(directory string, err error)
+	Log      *slog.Logger
 }
 
 // Prepare implements Handler: it parses and authenticates the messages in
@@ -59,16 +66,40 @@ func (p *Pipeline) Prepare(ctx context.Context, batch []Message) Prepared {
 	}
 	wg.Wait()
 	n := len(batch) // the closure keeps no message bytes alive
+	lastTry := make([]bool, n)
+	for i, m := range batch {
+		lastTry[i] = m.LastTry
+	}
 	return Decided(func(ctx context.Context) []Result {
 		out := make([]Result, n)
 		var ready []store.Input
 		var at []int
+		var readyLast []bool
 		for i := range n {
 			if errs[i] != nil {
 				out[i].Err = errs[i]
 				continue
 			}
-			ready, at = append(ready, inputs[i]), append(at, i)
+			ready, at, readyLast = append(ready, inputs[i]), append(at, i), append(readyLast, lastTry[i])
+		}
+		deferred, err := p.lookup(ctx, ready, readyLast)
+		if err != nil {
+			for _, i := range at {
+				out[i].Err = fmt.Errorf("intake: directory lookup: %w", err)
+			}
+			return out
+		}
+		if len(deferred) > 0 {
+			var keep []store.Input
+			var keepAt []int
+			for j, x := range ready {
+				if derr, ok := deferred[j]; ok {
+					out[at[j]].Err = derr
+					continue
+				}
+				keep, keepAt = append(keep, x), append(keepAt, at[j])
+			}
+			ready, at = keep, keepAt
 		}
 		for j, r := range p.decide(ctx, ready, start) {
 			out[at[j]] = r

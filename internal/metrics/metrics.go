@@ -36,6 +36,9 @@ type Metrics struct {
 	connected  *prometheus.GaugeVec
 	failures   *prometheus.CounterVec
 	latency    prometheus.Histogram
+	// directoryUp is 1 while a directory answers (its last call or ping
+	// worked), 0 while it cannot.
+	directoryUp *prometheus.GaugeVec
 }
 
 // Peers, the label of unlockd_peer_failures_total.
@@ -44,6 +47,9 @@ const (
 	PeerSMTP     = "smtp"
 	PeerDNS      = "dns"
 	PeerDatabase = "database"
+	// PeerDirectory: a remote user directory (LDAP, ...) that could not
+	// answer.
+	PeerDirectory = "directory"
 )
 
 // New registers every metric; stats is read at each scrape for the queue
@@ -67,6 +73,10 @@ func New(stats func(context.Context) (store.Stats, error), log *slog.Logger) *Me
 			Name: "unlockd_peer_failures_total",
 			Help: "Failed exchanges with a peer (imap, smtp, dns, database), each followed by a reconnect or retry; kind timeout when the peer went silent.",
 		}, []string{"peer", "kind"}),
+		directoryUp: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "unlockd_directory_up",
+			Help: "1 while the directory answers (its last lookup, unlock or ping worked), else 0; builtin is not listed.",
+		}, []string{"directory"}),
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name: "unlockd_decision_duration_seconds", Help: "Time from a fetched message to its committed decision.",
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
@@ -78,12 +88,12 @@ func New(stats func(context.Context) (store.Stats, error), log *slog.Logger) *Me
 	for _, c := range []string{ChannelEmail, ChannelReview, ChannelHTTP, ChannelLink} {
 		m.unlocks.WithLabelValues(c)
 	}
-	for _, p := range []string{PeerIMAP, PeerSMTP, PeerDNS, PeerDatabase} {
+	for _, p := range []string{PeerIMAP, PeerSMTP, PeerDNS, PeerDatabase, PeerDirectory} {
 		for _, k := range []string{"timeout", "error"} {
 			m.failures.WithLabelValues(p, k)
 		}
 	}
-	m.reg.MustRegister(m.decisions, m.unlocks, m.reconnects, m.connected, m.failures, m.latency, &storeCollector{stats: stats, log: log},
+	m.reg.MustRegister(m.decisions, m.unlocks, m.directoryUp, m.reconnects, m.connected, m.failures, m.latency, &storeCollector{stats: stats, log: log},
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -101,6 +111,20 @@ func (m *Metrics) Decided(d store.Decided, took time.Duration) {
 		if it.State == domain.ItemApplied {
 			m.unlocks.WithLabelValues(ChannelEmail).Inc()
 		}
+	}
+}
+
+// Directory records whether the directory answered: its last call
+// worked (up) or could not reach it. A temporary failure counts as a
+// failure of peer "directory".
+func (m *Metrics) Directory(name string, up bool) {
+	v := 0.0
+	if up {
+		v = 1
+	}
+	m.directoryUp.WithLabelValues(name).Set(v)
+	if !up {
+		m.PeerFailure(PeerDirectory, false)
 	}
 }
 

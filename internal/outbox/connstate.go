@@ -6,6 +6,8 @@ import (
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
+
+	"github.com/unlockd/unlockd/internal/claim"
 )
 
 // connState tracks failed SMTP connections: while the server cannot be
@@ -71,7 +73,7 @@ func (w *Worker) connFailed(ctx context.Context, err error) {
 		c.since = time.Now()
 	}
 	c.failures++
-	wait := jittered(w.cfg.ConnMinBackoff, w.cfg.ConnMaxBackoff, c.failures)
+	wait := claim.Backoff(w.cfg.ConnMinBackoff, w.cfg.ConnMaxBackoff, c.failures)
 	c.until = time.Now().Add(wait)
 	if msg := err.Error(); msg != c.cause {
 		c.cause = msg

@@ -115,6 +115,8 @@ var reasonWords = map[domain.QueueReason]string{
 	domain.QueueAmbiguous:            "the username exists in more than one of your organisations",
 	domain.QueueUnverifiedFlood:      "many unverified requests arrived from this address",
 	domain.QueueAwaitingConfirmation: "your organisation asks you to confirm every request",
+	domain.QueueLockChanged:          "the account's lock changed while we were unlocking it, so nothing was lifted",
+	domain.QueueDirectoryError:       "your organisation's user directory could not be asked, or gave an answer we cannot act on",
 }
 
 // outcome puts an item's state in plain words. An unknown user always
@@ -131,6 +133,8 @@ func outcome(it domain.Item) string {
 		return "declined"
 	case domain.ItemExpired:
 		return "expired"
+	case domain.ItemApplying:
+		return "being unlocked"
 	case domain.ItemPending:
 		if it.Confirmable {
 			return "waiting for you to confirm with the link below"

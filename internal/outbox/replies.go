@@ -46,8 +46,13 @@ func (r *Renderer) Expired(f FollowUp, usernames ...string) (domain.Mail, error)
 // Answer renders a later answer recorded by the store; it matches
 // store.FollowUpRenderer.
 func (r *Renderer) Answer(a store.FollowUp) (domain.Mail, error) {
-	if a.Kind == store.FollowUpConfirmed {
+	switch a.Kind {
+	case store.FollowUpConfirmed:
 		return r.confirmed(a)
+	case store.FollowUpApplied:
+		return r.applied(a)
+	case store.FollowUpRequeued:
+		return r.requeued(a)
 	}
 	res, err := domain.ParseResolution(a.Kind)
 	if err != nil {
@@ -60,6 +65,39 @@ func (r *Renderer) Answer(a store.FollowUp) (domain.Mail, error) {
 		items[i] = domain.Item{Username: u, State: state}
 	}
 	return r.followUp(f, a.Kind, a.Note, items...)
+}
+
+// applied renders the reply to a request whose unlocks waited for a
+// remote directory: the decision's reply, written once every answer is in,
+// saying "unlocked" only for what the directory lifted.
+func (r *Renderer) applied(a store.FollowUp) (domain.Mail, error) {
+	if a.To == "" {
+		return domain.Mail{}, fmt.Errorf("outbox: reply to decision %d has no recipient", a.DecisionID)
+	}
+	data := ReplyData{Kind: "decision", Verdict: domain.VerdictAccepted, Subject: a.Subject, LoopID: r.loopID}
+	for _, it := range a.Items {
+		it.Confirmable = false
+		data.add(it)
+	}
+	m, err := r.reply(data, a.To, a.Subject, a.MessageID, nil)
+	if err != nil {
+		return domain.Mail{}, err
+	}
+	m.DecisionID = a.DecisionID
+	return m, nil
+}
+
+// requeued renders the notice to staff that a directory did not unlock
+// an item, which now waits for review with the reason.
+func (r *Renderer) requeued(a store.FollowUp) (domain.Mail, error) {
+	dm := store.DecisionMail{DecisionID: a.DecisionID, Message: store.Message{Subject: a.Subject, MessageID: a.MessageID},
+		Facts: domain.Facts{Sender: a.Sender}, Decision: domain.Decision{Authenticated: true}}
+	m, err := r.notify(tmplNotifyStaff, dm, a.Items)
+	if err != nil {
+		return domain.Mail{}, err
+	}
+	m.Kind, m.DecisionID = domain.MailNotifyStaff, a.DecisionID
+	return m, nil
 }
 
 func (r *Renderer) followUp(f FollowUp, kind, note string, items ...domain.Item) (domain.Mail, error) {
@@ -92,6 +130,14 @@ func (r *Renderer) selfTest() error {
 		return err
 	}
 	if _, err := r.Answer(store.FollowUp{Kind: store.FollowUpClosed, To: f.To, Usernames: []string{"user"}}); err != nil {
+		return err
+	}
+	if _, err := r.Answer(store.FollowUp{Kind: store.FollowUpRequeued, Sender: f.To, Items: []domain.Item{
+		{Username: "b", State: domain.ItemPending, Reason: domain.QueueLockChanged}}}); err != nil {
+		return err
+	}
+	if _, err := r.Answer(store.FollowUp{Kind: store.FollowUpApplied, To: f.To, Items: []domain.Item{
+		{Username: "a", State: domain.ItemApplied}, {Username: "b", State: domain.ItemPending, Reason: domain.QueueLockChanged}}}); err != nil {
 		return err
 	}
 	if _, err := r.Digest(store.Digest{Sender: f.To, Requests: []store.Request{{Item: domain.Item{OrgID: 1, Username: "a",

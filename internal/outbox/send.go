@@ -4,11 +4,11 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"math/rand/v2"
 	"time"
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/unlockd/unlockd/internal/claim"
 	"github.com/unlockd/unlockd/internal/store"
 )
 
@@ -59,18 +59,18 @@ const (
 // while the store is retried; when the store stays unreachable the mark is
 // kept in memory, the batch stops, and the next pass records it before it
 // claims anything.
-func (w *Worker) recordSent(ctx context.Context, held *claims, id int64, response string) error {
+func (w *Worker) recordSent(ctx context.Context, held *claim.Set, id int64, response string) error {
 	var err error
 	for try := range recordTries {
 		if try > 0 {
 			time.Sleep(recordPause)
 		}
 		if err = w.q.MailSent(ctx, id, response); err == nil {
-			held.done(id)
+			held.Done(id)
 			return nil
 		}
 	}
-	held.done(id)
+	held.Done(id)
 	w.unrecorded[id] = response
 	return fmt.Errorf("outbox: record mail %d sent (kept to record later): %w", id, err)
 }
@@ -116,16 +116,5 @@ func (w *Worker) failed(ctx context.Context, m store.OutboxMail, f failure) {
 // doubled per attempt, capped at MaxBackoff, less a random part of up to
 // half so that many mails failing together spread out.
 func (w *Worker) backoff(attempt int) time.Duration {
-	return jittered(w.cfg.MinBackoff, w.cfg.MaxBackoff, attempt)
-}
-
-// jittered doubles base per attempt after the first, caps it at ceiling,
-// and takes a random part of up to half off.
-func jittered(base, ceiling time.Duration, attempt int) time.Duration {
-	d := base
-	for i := 1; i < attempt && d < ceiling; i++ {
-		d *= 2
-	}
-	d = min(d, ceiling)
-	return d - rand.N(d/2+1)
+	return claim.Backoff(w.cfg.MinBackoff, w.cfg.MaxBackoff, attempt)
 }

@@ -10,6 +10,7 @@ import (
 
 	gomail "github.com/wneessen/go-mail"
 
+	"github.com/unlockd/unlockd/internal/claim"
 	"github.com/unlockd/unlockd/internal/config"
 	"github.com/unlockd/unlockd/internal/store"
 )
@@ -240,7 +241,7 @@ func (w *Worker) DeliverOnce(ctx context.Context) (int, error) {
 		return 0, nil
 	}
 	held := w.hold(batch)
-	defer held.stop()
+	defer held.Stop()
 	var client *gomail.Client
 	defer func() {
 		if client != nil {
@@ -252,10 +253,10 @@ func (w *Worker) DeliverOnce(ctx context.Context) (int, error) {
 			w.release(rec, held, batch[i:])
 			break
 		}
-		switch held.check(m.ID) {
-		case claimLost:
+		switch held.Check(m.ID) {
+		case claim.Lost:
 			continue // recorded meanwhile, or another worker has it now
-		case claimStale:
+		case claim.Stale:
 			// The store has not confirmed the claims for too long: another
 			// worker may take them at any moment, so send nothing more.
 			return len(batch), fmt.Errorf("outbox: claims not renewed for %v; %d mails left to other workers", w.cfg.ClaimTTL/2, len(batch)-i)
@@ -283,7 +284,7 @@ func (w *Worker) DeliverOnce(ctx context.Context) (int, error) {
 			return len(batch), nil
 		default:
 			w.failed(rec, m, *f)
-			held.done(m.ID)
+			held.Done(m.ID)
 			if f.connLost {
 				// The server hung up or went silent mid-transaction: it
 				// is not known to be healthy until a mail gets through.
@@ -295,10 +296,10 @@ func (w *Worker) DeliverOnce(ctx context.Context) (int, error) {
 }
 
 // release hands claimed mail that was not tried back to the queue.
-func (w *Worker) release(ctx context.Context, held *claims, mails []store.OutboxMail) {
+func (w *Worker) release(ctx context.Context, held *claim.Set, mails []store.OutboxMail) {
 	ids := make([]int64, 0, len(mails))
 	for _, m := range mails {
-		if held.done(m.ID) {
+		if held.Done(m.ID) {
 			ids = append(ids, m.ID)
 		}
 	}

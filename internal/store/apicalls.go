@@ -243,7 +243,7 @@ func (n nullUser) row() userRow {
 // outer join.
 type nullOrg struct {
 	ID, MaxFailedLogins, LockoutDurationS, FailureWindowS, MaxRequestsPerHour, MaxUnverified sql.NullInt64
-	Slug, Name, EmailConfirmation                                                            sql.NullString
+	Slug, Name, EmailConfirmation, Directory                                                 sql.NullString
 	AutoUnlock                                                                               sql.NullBool
 	CreatedAt                                                                                sql.NullTime
 }
@@ -251,12 +251,12 @@ type nullOrg struct {
 // dest lists the scan destinations in orgColumns order.
 func (n *nullOrg) dest() []any {
 	return []any{&n.ID, &n.Slug, &n.Name, &n.MaxFailedLogins, &n.LockoutDurationS, &n.FailureWindowS,
-		&n.AutoUnlock, &n.MaxRequestsPerHour, &n.MaxUnverified, &n.EmailConfirmation, &n.CreatedAt}
+		&n.AutoUnlock, &n.MaxRequestsPerHour, &n.MaxUnverified, &n.EmailConfirmation, &n.Directory, &n.CreatedAt}
 }
 
 func (n nullOrg) row() orgRow {
 	return orgRow{ID: n.ID.Int64, Slug: n.Slug.String, Name: n.Name.String, MaxFailedLogins: int(n.MaxFailedLogins.Int64),
 		LockoutDurationS: n.LockoutDurationS.Int64, FailureWindowS: n.FailureWindowS.Int64, AutoUnlock: n.AutoUnlock.Bool,
 		MaxRequestsPerHour: int(n.MaxRequestsPerHour.Int64), MaxUnverified: int(n.MaxUnverified.Int64),
-		EmailConfirmation: n.EmailConfirmation.String, CreatedAt: n.CreatedAt.Time.UTC()}
+		EmailConfirmation: n.EmailConfirmation.String, Directory: n.Directory.String, CreatedAt: n.CreatedAt.Time.UTC()}
 }

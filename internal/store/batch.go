@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"time"
 
@@ -14,6 +15,19 @@ import (
 type Input struct {
 	Message Message
 	Facts   domain.Facts
+	// Remote holds, by org id, what the remote directories of the
+	// sender's orgs answered for the requested usernames (intake asks
+	// each once per batch, before it); a remote org missing here counts
+	// as a directory that could not be asked. Nil for builtin orgs.
+	Remote map[int64]Lookup
+}
+
+// Lookup is a remote directory's answer for one org: its accounts among
+// the requested usernames (domain.Directory.Lookup), or, in Err, why
+// there is none that can be acted on.
+type Lookup struct {
+	Users map[string]domain.User
+	Err   string
 }
 
 // Outcome is what DecideBatch recorded for one input.
@@ -144,7 +158,7 @@ func (b *batch) decide(i int, w *writes) error {
 	if b.needsState(i) {
 		sender = b.senders[text(f.Sender)]
 		st.Sender = sender.history
-		st.Accounts = b.accounts(f.Sender, f.Requested())
+		st.Accounts = b.accounts(f.Sender, f.Requested(), x.Remote)
 	}
 	d := domain.Decide(f, st, b.now)
 	var contactID int64
@@ -154,6 +168,13 @@ func (b *batch) decide(i int, w *writes) error {
 	for j, it := range d.Items {
 		if it.State != domain.ItemPending {
 			d.Items[j].DecidedBy, d.Items[j].DecidedAt = emailActor(f.Sender), b.now
+		}
+		if it.State == domain.ItemApplying {
+			// Lifted by the apply worker once this commits (SPEC §5),
+			// which writes the audit entry with the directory's answer;
+			// it counts towards the contact's hourly limit now.
+			b.unlocks[contactKey{it.OrgID, st.Accounts[0].Contact.Email}]++
+			continue
 		}
 		if it.State != domain.ItemApplied {
 			continue
@@ -199,12 +220,26 @@ func (st *senderState) record(f domain.Facts, d domain.Decision, now time.Time) 
 }
 
 // accounts returns the sender's accounts with the batch's current users
-// among names and unlock counts.
-func (b *batch) accounts(sender string, names []string) []domain.Account {
+// among names (for a remote org, what its directory answered) and unlock
+// counts.
+func (b *batch) accounts(sender string, names []string, remote map[int64]Lookup) []domain.Account {
 	var out []domain.Account
 	for _, c := range b.contacts[sender] {
 		a := domain.Account{Org: b.orgs[c.OrgID], Contact: c.contact(), Users: map[string]domain.User{},
 			RecentUnlocks: b.unlocks[contactKey{c.OrgID, c.Email}]}
+		if a.Org.Remote() {
+			l, ok := remote[c.OrgID]
+			switch {
+			case !ok:
+				a.DirectoryError = fmt.Sprintf("directory %q was not asked (the org's directory changed meanwhile?)", a.Org.Directory)
+			case l.Err != "":
+				a.DirectoryError = l.Err
+			default:
+				a.Users = l.Users
+			}
+			out = append(out, a)
+			continue
+		}
 		for _, n := range names {
 			if u, ok := b.users[userKey{c.OrgID, n}]; ok {
 				a.Users[n] = *u

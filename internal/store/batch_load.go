@@ -135,8 +135,14 @@ func (b *batch) load() error {
 	for _, o := range orgRows {
 		b.orgs[o.ID] = o.org()
 	}
-	if len(names) > 0 {
-		if err := b.loadUsers(orgs, anys(sortedKeys(names))); err != nil {
+	var local []any // the orgs on builtin: a remote org's accounts come with the input (Input.Remote)
+	for _, id := range sortedKeys(orgIDs) {
+		if !b.orgs[id].Remote() {
+			local = append(local, id)
+		}
+	}
+	if len(names) > 0 && len(local) > 0 {
+		if err := b.loadUsers(local, anys(sortedKeys(names))); err != nil {
 			return err
 		}
 	}
@@ -203,6 +209,15 @@ func (b *batch) loadCounts() error {
 			if err := b.tx.GetContext(b.ctx, &n, b.tx.Rebind(recentUnlocks),
 				c.OrgID, emailActor(c.Email), since, limit); err != nil {
 				return fmt.Errorf("store: recent unlocks of %s: %w", c.Email, err)
+			}
+			if b.orgs[c.OrgID].Remote() && n < limit {
+				// Unlocks still waiting for the directory count too.
+				var m int
+				if err := b.tx.GetContext(b.ctx, &m, b.tx.Rebind(recentApplying),
+					c.OrgID, emailActor(c.Email), since, limit-n); err != nil {
+					return fmt.Errorf("store: recent unlocks of %s: %w", c.Email, err)
+				}
+				n += m
 			}
 			b.unlocks[contactKey{c.OrgID, c.Email}] = n
 		}

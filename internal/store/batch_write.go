@@ -18,6 +18,25 @@ var (
 	auditColumns = []string{"org_id", "actor", "action", "target", "source", "note", "at"}
 )
 
+// remoteItemColumns are the columns of request_items that only items of
+// remote directories fill (migration 00014), in remoteItemArgs order.
+var remoteItemColumns = []string{"note", "directory", "lock_reason", "lock_at", "lock_expires_at", "lock_mark",
+	"apply_for", "apply_since", "apply_due_at"}
+
+// remoteItemArgs are it's values of remoteItemColumns: for an item of a
+// remote directory, the directory and the lock to lift; an applying one is
+// due for the apply worker now.
+func (b *batch) remoteItemArgs(it domain.Item) []any {
+	args := []any{it.Note, it.Directory, "", sql.NullTime{}, sql.NullTime{}, "", "", sql.NullTime{}, sql.NullTime{}}
+	if l := it.Lock; l != nil {
+		args[2], args[3], args[4], args[5] = string(l.Reason), nullTime(l.At), nullTime(l.Expires), l.Mark
+	}
+	if it.State == domain.ItemApplying {
+		args[6], args[7], args[8] = ApplyForDecision, b.now, b.now
+	}
+	return args
+}
+
 // unlockUsers is what domain.User.Unlock leaves in a user's row.
 const unlockUsers = `UPDATE users SET lock_reason = NULL, locked_at = NULL, locked_by = '', lock_note = '',
 	lock_expires_at = NULL, failed_logins = 0, last_failed_at = NULL, updated_at = ? WHERE id IN (?)`
@@ -34,6 +53,7 @@ func (b *batch) write(w *writes, render Renderer) error {
 		return err
 	}
 	var items, sigs [][]any
+	remote := false // any item applying or explained: write the columns of remote directories too
 	for _, p := range w.decisions {
 		x, id := b.in[p.index], b.out[p.index].ID
 		for _, it := range p.decision.Items {
@@ -41,14 +61,24 @@ func (b *batch) write(w *writes, render Renderer) error {
 			if it.State != domain.ItemPending {
 				at = nullTime(it.DecidedAt)
 			}
-			items = append(items, []any{id, nullID(it.OrgID), nullID(it.UserID), it.Username, string(it.State),
-				string(it.Reason), it.UnverifiedSender, it.DecidedBy, at, it.Confirmable})
+			row := []any{id, nullID(it.OrgID), nullID(it.UserID), it.Username, string(it.State),
+				string(it.Reason), it.UnverifiedSender, it.DecidedBy, at, it.Confirmable}
+			items = append(items, append(row, b.remoteItemArgs(it)...))
+			remote = remote || it.Directory != "" || it.Note != ""
 		}
 		for _, k := range slices.Compact(slices.Sorted(slices.Values(x.Message.SignatureKeys))) {
 			sigs = append(sigs, []any{k, id})
 		}
 	}
-	if err := insertRows(b.ctx, b.tx, "request_items", itemColumns, items, "", nil); err != nil {
+	columns := itemColumns
+	if remote {
+		columns = append(slices.Clone(itemColumns), remoteItemColumns...)
+	} else {
+		for i := range items {
+			items[i] = items[i][:len(itemColumns)]
+		}
+	}
+	if err := insertRows(b.ctx, b.tx, "request_items", columns, items, "", nil); err != nil {
 		return err
 	}
 	if err := insertRows(b.ctx, b.tx, "signature_keys", []string{"sig_key", "decision_id"}, sigs, "", nil); err != nil {
@@ -83,7 +113,11 @@ func (b *batch) write(w *writes, render Renderer) error {
 	var mails []domain.Mail
 	for _, p := range w.decisions {
 		x, out := b.in[p.index], b.out[p.index]
-		ms, err := render(DecisionMail{DecisionID: out.ID, Message: x.Message, Facts: x.Facts, Decision: out.Decision,
+		d := out.Decision
+		if d.Applying() {
+			d.ReplyTo = "" // written with the directory's last answer (SPEC §5); notifications go now
+		}
+		ms, err := render(DecisionMail{DecisionID: out.ID, Message: x.Message, Facts: x.Facts, Decision: d,
 			Confirm: links[p.index]})
 		if err != nil {
 			return fmt.Errorf("store: render mail for decision %d: %w", out.ID, err)

@@ -39,6 +39,21 @@ func (s *Store) Import(ctx context.Context, slug string, contacts []domain.Conta
 // (csvimport) check them first with the same rules. Rows already on record
 // are all named, in an *ImportConflicts.
 func (s *Store) ImportNamed(ctx context.Context, slug, name string, contacts []domain.Contact, users []domain.User, actor, source string) (ImportResult, error) {
+	return s.ImportOrg(ctx, ImportTarget{Slug: slug, Name: name}, contacts, users, actor, source)
+}
+
+// ImportTarget names the org an import goes into and what it sets on it:
+// the name and the directory (empty: unchanged, or the defaults for an org
+// created). The directory must be builtin or configured; that is the
+// caller's check (config.Config.HasDirectory).
+type ImportTarget struct {
+	Slug, Name, Directory string
+}
+
+// ImportOrg is ImportNamed that may also set the org's directory, in the
+// same transaction.
+func (s *Store) ImportOrg(ctx context.Context, t ImportTarget, contacts []domain.Contact, users []domain.User, actor, source string) (ImportResult, error) {
+	slug, name := t.Slug, t.Name
 	var res ImportResult
 	for i := range contacts {
 		var err error
@@ -53,12 +68,12 @@ func (s *Store) ImportNamed(ctx context.Context, slug, name string, contacts []d
 	}
 	err := s.inTx(ctx, func(tx *sqlx.Tx) error {
 		lock := ""
-		if name != "" {
+		if name != "" || t.Directory != "" {
 			lock = s.forUpdate() // a rename must not lose a concurrent ChangeOrg
 		}
 		org, err := s.orgBySlug(ctx, tx, slug, lock)
 		if errors.Is(err, domain.ErrNotFound) {
-			org = domain.Org{Slug: slug, Name: cmp.Or(name, slug), Policy: domain.DefaultPolicy()}
+			org = domain.Org{Slug: slug, Name: cmp.Or(name, slug), Policy: domain.DefaultPolicy(), Directory: t.Directory}
 			if err = org.Normalize(); err != nil {
 				return err
 			}
@@ -66,6 +81,9 @@ func (s *Store) ImportNamed(ctx context.Context, slug, name string, contacts []d
 			res.OrgCreated = true
 		} else if err == nil && name != "" {
 			err = s.renameOrg(ctx, tx, org, name, actor, source)
+		}
+		if err == nil && !res.OrgCreated && t.Directory != "" {
+			err = s.moveOrg(ctx, tx, org, t.Directory, actor, source)
 		}
 		if err != nil {
 			return err
@@ -234,4 +252,18 @@ func (s *Store) renameOrg(ctx context.Context, tx *sqlx.Tx, org domain.Org, name
 	}
 	return s.audit(ctx, tx, domain.AuditEntry{OrgID: org.ID, Actor: actor, Action: domain.ActionPolicyChange,
 		Target: org.Slug, Source: source, Note: fmt.Sprintf("name from %q to %q", old, org.Name)})
+}
+
+// moveOrg sets an existing org's directory, with an audit entry.
+func (s *Store) moveOrg(ctx context.Context, tx *sqlx.Tx, org domain.Org, dir, actor, source string) error {
+	old := org.Directory
+	org.Directory = dir
+	if err := org.Normalize(); err != nil || org.Directory == old {
+		return err
+	}
+	if _, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE orgs SET directory = ? WHERE id = ?`), org.Directory, org.ID); err != nil {
+		return fmt.Errorf("store: set the directory of org %s: %w", org.Slug, err)
+	}
+	return s.audit(ctx, tx, domain.AuditEntry{OrgID: org.ID, Actor: actor, Action: domain.ActionPolicyChange,
+		Target: org.Slug, Source: source, Note: fmt.Sprintf("directory from %q to %q", old, org.Directory)})
 }

@@ -23,6 +23,7 @@ type orgRow struct {
 	MaxRequestsPerHour int       `db:"max_requests_per_hour"`
 	MaxUnverified      int       `db:"max_unverified_per_hour"`
 	EmailConfirmation  string    `db:"email_confirmation"`
+	Directory          string    `db:"directory"`
 	CreatedAt          time.Time `db:"created_at"`
 }
 
@@ -40,15 +41,16 @@ func (r orgRow) org() domain.Org {
 			MaxUnverifiedPerHour: r.MaxUnverified,
 			EmailConfirmation:    domain.ConfirmPolicy(r.EmailConfirmation),
 		},
+		Directory: r.Directory,
 	}
 }
 
 const orgColumns = `id, slug, name, max_failed_logins, lockout_duration_s, failure_window_s,
-	auto_unlock, max_requests_per_hour, max_unverified_per_hour, email_confirmation, created_at`
+	auto_unlock, max_requests_per_hour, max_unverified_per_hour, email_confirmation, directory, created_at`
 
 const insertOrg = `INSERT INTO orgs (slug, name, max_failed_logins, lockout_duration_s,
-	failure_window_s, auto_unlock, max_requests_per_hour, max_unverified_per_hour, email_confirmation, created_at)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
+	failure_window_s, auto_unlock, max_requests_per_hour, max_unverified_per_hour, email_confirmation, directory, created_at)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`
 
 // CreateOrg adds an organisation; its ID is filled in on return. A slug in
 // use is a conflict.
@@ -68,7 +70,7 @@ func (s *Store) createOrg(ctx context.Context, tx *sqlx.Tx, o domain.Org) (int64
 	p := o.Policy
 	id, err := insertID(ctx, tx, insertOrg, o.Slug, o.Name, p.MaxFailedLogins,
 		int64(p.LockoutDuration/time.Second), int64(p.FailureWindow/time.Second),
-		p.AutoUnlock, p.MaxRequestsPerHour, p.MaxUnverifiedPerHour, string(p.EmailConfirmation), s.now())
+		p.AutoUnlock, p.MaxRequestsPerHour, p.MaxUnverifiedPerHour, string(p.EmailConfirmation), o.Directory, s.now())
 	if isUnique(err) {
 		return 0, domain.Errorf(domain.CodeConflict, "org %q already exists", o.Slug)
 	}
@@ -138,20 +140,20 @@ func (s *Store) listOrgs(ctx context.Context, q string, args ...any) ([]domain.O
 
 const updateOrg = `UPDATE orgs SET name = ?, max_failed_logins = ?, lockout_duration_s = ?,
 	failure_window_s = ?, auto_unlock = ?, max_requests_per_hour = ?, max_unverified_per_hour = ?,
-	email_confirmation = ? WHERE id = ?`
+	email_confirmation = ?, directory = ? WHERE id = ?`
 
-// UpdateOrg saves an organisation's name and policy whole: ChangeOrg with
-// a change that sets both.
+// UpdateOrg saves an organisation's name, policy and directory whole:
+// ChangeOrg with a change that sets all three.
 func (s *Store) UpdateOrg(ctx context.Context, o domain.Org, actor, source string) error {
 	_, err := s.ChangeOrg(ctx, o.Slug, func(cur *domain.Org) error {
-		cur.Name, cur.Policy = o.Name, o.Policy
+		cur.Name, cur.Policy, cur.Directory = o.Name, o.Policy, o.Directory
 		return nil
 	}, actor, source)
 	return err
 }
 
 // ChangeOrg loads the organisation under a row lock, lets change modify its
-// name and policy, checks the result (domain.Org.Normalize) and saves it
+// name, policy and directory, checks the result (domain.Org.Normalize) and saves it
 // with an audit entry, all in one transaction, so that concurrent partial
 // updates never lose each other's fields. It returns the saved
 // organisation; change's error, or an invalid result, writes nothing.
@@ -173,12 +175,12 @@ func (s *Store) ChangeOrg(ctx context.Context, slug string, change func(*domain.
 		p := o.Policy
 		if _, err := tx.ExecContext(ctx, tx.Rebind(updateOrg), o.Name, p.MaxFailedLogins,
 			int64(p.LockoutDuration/time.Second), int64(p.FailureWindow/time.Second),
-			p.AutoUnlock, p.MaxRequestsPerHour, p.MaxUnverifiedPerHour, string(p.EmailConfirmation), cur.ID); err != nil {
+			p.AutoUnlock, p.MaxRequestsPerHour, p.MaxUnverifiedPerHour, string(p.EmailConfirmation), o.Directory, cur.ID); err != nil {
 			return fmt.Errorf("store: update org %s: %w", slug, err)
 		}
 		out = o
 		return s.audit(ctx, tx, domain.AuditEntry{OrgID: cur.ID, Actor: actor, Action: domain.ActionPolicyChange,
-			Target: slug, Source: source, Note: policyNote(p)})
+			Target: slug, Source: source, Note: policyNote(p) + " directory=" + o.Directory})
 	})
 	return out, err
 }

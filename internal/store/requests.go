@@ -59,8 +59,11 @@ type FollowUp struct {
 	// Note is the reviewer's note on a declined request.
 	Note string
 	// Items, for FollowUpConfirmed, are the items as the link left them:
-	// applied, or still pending with the reason.
+	// applied, or still pending with the reason (for FollowUpApplied and
+	// FollowUpRequeued: see there).
 	Items []domain.Item
+	// Sender is the requesting contact's address, for FollowUpRequeued.
+	Sender string
 }
 
 // FollowUpRenderer renders a follow-up inside the transaction that resolves
@@ -206,6 +209,14 @@ func (s *Store) resolve(ctx context.Context, id int64, orgSlug string, res domai
 		r, err := s.request(ctx, tx, id, orgSlug)
 		if err != nil {
 			return err
+		}
+		if res == domain.ResolveApprove {
+			if dir, err := s.itemDirectory(ctx, tx, r); err != nil {
+				return err
+			} else if dir != "" {
+				out = r
+				return s.approveRemote(ctx, tx, &out, dir, note, actor, source)
+			}
 		}
 		u, err := s.itemUser(ctx, tx, r, s.forUpdate())
 		if err != nil {

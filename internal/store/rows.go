@@ -69,7 +69,7 @@ func insertRows(ctx context.Context, tx *sqlx.Tx, table string, columns []string
 // selectIn runs query, whose one "(?)" takes the values, in chunks that
 // keep within maxParams, appending every chunk's rows to dest. before are
 // the arguments ahead of the list, after those behind it.
-func selectIn[T any](ctx context.Context, tx *sqlx.Tx, dest *[]T, query string, before []any, values []any, after ...any) error {
+func selectIn[T any](ctx context.Context, tx queryer, dest *[]T, query string, before []any, values []any, after ...any) error {
 	per := max(1, maxParams-len(before)-len(after))
 	for start := 0; start < len(values); start += per {
 		chunk := values[start:min(start+per, len(values))]
@@ -79,7 +79,7 @@ func selectIn[T any](ctx context.Context, tx *sqlx.Tx, dest *[]T, query string, 
 			return err
 		}
 		var rows []T
-		if err := tx.SelectContext(ctx, &rows, tx.Rebind(q), qargs...); err != nil {
+		if err := sqlx.SelectContext(ctx, tx, &rows, tx.Rebind(q), qargs...); err != nil {
 			return err
 		}
 		*dest = append(*dest, rows...)

@@ -2,6 +2,8 @@ package web
 
 import (
 	"context"
+	"slices"
+	"strings"
 
 	"github.com/unlockd/unlockd/internal/domain"
 	"github.com/unlockd/unlockd/internal/metrics"
@@ -127,7 +129,26 @@ func (s *Server) changeOrg(ctx context.Context, p Principal, org string, patch o
 	if patch.empty() {
 		return domain.Org{}, domain.Errorf(domain.CodeInvalid, "no field to change")
 	}
+	if err := s.checkDirectory(p, patch.Directory); err != nil {
+		return domain.Org{}, err
+	}
 	return s.Store.ChangeOrg(ctx, org, patch.apply, p.Actor, source(ctx))
+}
+
+// checkDirectory allows a change of an org's directory to staff only, and
+// only to builtin or a configured directory (Config.Directories).
+func (s *Server) checkDirectory(p Principal, name *string) error {
+	if name == nil {
+		return nil
+	}
+	if !p.Staff() {
+		return domain.Errorf(domain.CodeForbidden, "only staff may change an org's directory")
+	}
+	if *name == domain.BuiltinDirectory || slices.Contains(s.Directories, *name) {
+		return nil
+	}
+	return domain.Errorf(domain.CodeInvalid, "directory %.64q is not configured; it must be builtin or one of directories[].name (%s)",
+		*name, strings.Join(append([]string{domain.BuiltinDirectory}, s.Directories...), ", "))
 }
 
 func (s *Server) unlocked(channel string, n int) {

@@ -87,7 +87,7 @@ func newAPIFixtureWith(t testing.TB, s *store.Store, render store.FollowUpRender
 	if render == nil {
 		render = f.answer
 	}
-	srv, err := web.New(web.Config{Store: s, Answer: render, Now: f.clock})
+	srv, err := web.New(web.Config{Store: s, Answer: render, Now: f.clock, Directories: []string{"corp"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ type orgCreate struct {
 }
 
 // apiOrgCreate creates an organisation (staff).
-func (s *Server) apiOrgCreate(w http.ResponseWriter, r *http.Request, _ Principal) error {
+func (s *Server) apiOrgCreate(w http.ResponseWriter, r *http.Request, p Principal) error {
 	var in orgCreate
 	if err := readJSONBody(r, &in, false); err != nil {
 		return err
@@ -24,6 +24,9 @@ func (s *Server) apiOrgCreate(w http.ResponseWriter, r *http.Request, _ Principa
 	}
 	if in.Name == nil {
 		return domain.Errorf(domain.CodeInvalid, "name is required")
+	}
+	if err := s.checkDirectory(p, in.Directory); err != nil {
+		return err
 	}
 	o := domain.Org{Slug: in.Slug, Policy: domain.DefaultPolicy()}
 	if err := in.apply(&o); err != nil {

@@ -22,6 +22,9 @@ type orgPatch struct {
 	MaxRequestsPerHour *int    `json:"max_requests_per_hour"`
 	MaxUnverified      *int    `json:"max_unverified_per_hour"`
 	EmailConfirmation  *string `json:"email_confirmation"`
+	// Directory names the configured directory of the org's users
+	// (builtin or one of directories[].name); staff only.
+	Directory *string `json:"directory"`
 }
 
 // empty reports whether no field is given.
@@ -65,6 +68,9 @@ func (p orgPatch) apply(o *domain.Org) error {
 			return err
 		}
 		o.Policy.EmailConfirmation = c
+	}
+	if p.Directory != nil {
+		o.Directory = *p.Directory
 	}
 	return nil
 }

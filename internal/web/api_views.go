@@ -24,6 +24,9 @@ type orgJSON struct {
 	MaxUnverified      int          `json:"max_unverified_per_hour"`
 	// EmailConfirmation is off, unverified or always.
 	EmailConfirmation domain.ConfirmPolicy `json:"email_confirmation"`
+	// Directory names the directory of the org's users: builtin, or one
+	// of the configuration's directories.
+	Directory string `json:"directory"`
 }
 
 func toOrgJSON(o domain.Org) orgJSON {
@@ -31,7 +34,15 @@ func toOrgJSON(o domain.Org) orgJSON {
 	return orgJSON{Slug: o.Slug, Name: o.Name, MaxFailedLogins: p.MaxFailedLogins,
 		LockoutDuration: jsonDuration(p.LockoutDuration), FailureWindow: jsonDuration(p.FailureWindow),
 		AutoUnlock: p.AutoUnlock, MaxRequestsPerHour: p.MaxRequestsPerHour, MaxUnverified: p.MaxUnverifiedPerHour,
-		EmailConfirmation: domain.ConfirmPolicy(p.EmailConfirmation.String())}
+		EmailConfirmation: domain.ConfirmPolicy(p.EmailConfirmation.String()), Directory: directoryOf(o)}
+}
+
+// directoryOf is the org's directory by name; empty is builtin.
+func directoryOf(o domain.Org) string {
+	if o.Directory == "" {
+		return domain.BuiltinDirectory
+	}
+	return o.Directory
 }
 
 // contactJSON is an authorised contact. SharedWith, the other orgs with the

@@ -38,6 +38,10 @@ type Config struct {
 	// RequireTOTPStaff (the default when empty), RequireTOTPAll or
 	// RequireTOTPNone. An operator who has enrolled always needs it.
 	RequireTOTP string
+	// Directories are the configured remote directories' names
+	// (directories[].name), which an org's directory may name besides
+	// builtin.
+	Directories []string
 }
 
 // SignInLimits bound password checks and sign-in attempts (DESIGN:

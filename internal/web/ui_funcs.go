@@ -64,6 +64,8 @@ var queueReasons = map[domain.QueueReason]string{
 	domain.QueueAmbiguous:            "the contact belongs to several organisations",
 	domain.QueueUnverifiedFlood:      "unverified, past the hourly limit (not answered)",
 	domain.QueueAwaitingConfirmation: "waits for the contact to use the confirmation link (email_confirmation is always)",
+	domain.QueueLockChanged:          "the directory's lock changed between the lookup and the unlock; nothing was lifted",
+	domain.QueueDirectoryError:       "the org's directory could not be asked or gave an answer that cannot be acted on (see the note)",
 }
 
 var lockReasons = map[domain.LockReason]string{
@@ -74,6 +76,7 @@ var lockReasons = map[domain.LockReason]string{
 var stateClasses = map[domain.ItemState]string{
 	domain.ItemPending:  "warn",
 	domain.ItemApplied:  "ok",
+	domain.ItemApplying: "warn",
 	domain.ItemRejected: "bad",
 	domain.ItemExpired:  "bad",
 }

@@ -27,7 +27,14 @@ type policyForm struct {
 	// confirmSent is set when the form had an email_confirmation field:
 	// one without it (a page from before the field) leaves it as it is.
 	confirmSent bool
-	Error       string
+	// Directory is the org's directory; staff see it as a choice among
+	// Directories (builtin and the configured ones), and only their form
+	// sends it (directorySent).
+	Directory     string
+	Directories   []string
+	Staff         bool
+	directorySent bool
+	Error         string
 }
 
 func formOfPolicy(p domain.Policy) policyForm {
@@ -42,6 +49,18 @@ func formOfPolicy(p domain.Policy) policyForm {
 	}
 }
 
+// withDirectory adds the org's directory, and for staff the choices.
+func (f policyForm) withDirectory(o domain.Org, v *visit, configured []string) policyForm {
+	if f.Directory == "" {
+		f.Directory = directoryOf(o)
+	}
+	f.Staff = v.Principal.Staff()
+	if f.Staff {
+		f.Directories = append([]string{domain.BuiltinDirectory}, configured...)
+	}
+	return f
+}
+
 // policyFormOf reads the posted form.
 func policyFormOf(v url.Values) policyForm {
 	return policyForm{
@@ -53,6 +72,8 @@ func policyFormOf(v url.Values) policyForm {
 		MaxUnverified:      v.Get("max_unverified_per_hour"),
 		EmailConfirmation:  v.Get("email_confirmation"),
 		confirmSent:        v.Has("email_confirmation"),
+		Directory:          v.Get("directory"),
+		directorySent:      v.Has("directory"),
 	}
 }
 
@@ -88,6 +109,10 @@ func (f policyForm) patch() (orgPatch, error) {
 	if f.confirmSent {
 		p.EmailConfirmation = &confirm
 	}
+	if f.directorySent {
+		dir := f.Directory
+		p.Directory = &dir
+	}
 	return p, err
 }
 
@@ -97,5 +122,6 @@ func (u *ui) policyPage(w http.ResponseWriter, r *http.Request, v *visit) error 
 	if err != nil {
 		return err
 	}
-	return u.render(w, r, http.StatusOK, "policy", orgView(v, org, "policy", "Security policy", formOfPolicy(org.Policy)))
+	return u.render(w, r, http.StatusOK, "policy", orgView(v, org, "policy", "Security policy",
+		formOfPolicy(org.Policy).withDirectory(org, v, u.Directories)))
 }

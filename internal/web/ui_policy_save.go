@@ -21,7 +21,7 @@ func (u *ui) savePolicy(w http.ResponseWriter, r *http.Request, v *visit) error 
 	}
 	if domain.ErrorCode(err) == domain.CodeInvalid {
 		f.Error = domain.ErrorMessage(err)
-		return u.render(w, r, http.StatusBadRequest, "policy", orgView(v, org, "policy", "Security policy", f))
+		return u.render(w, r, http.StatusBadRequest, "policy", orgView(v, org, "policy", "Security policy", f.withDirectory(org, v, u.Directories)))
 	}
 	return u.done(w, r, "/orgs/"+org.Slug+"/policy", err, "Security policy saved.")
 }
