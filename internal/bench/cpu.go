@@ -94,7 +94,10 @@ func (after cpuSample) split(before cpuSample, wall time.Duration, groups cpuGro
 	if !before.ok || !after.ok || wall <= 0 {
 		return ""
 	}
-	used := map[string]time.Duration{gen: genCPU}
+	used := map[string]time.Duration{}
+	if gen != "" { // a load generator that has exited, with its CPU time
+		used[gen] = genCPU
+	}
 	named := genCPU
 	for g, pid := range groups.pids {
 		d := max(after.byPID[pid]-before.byPID[pid], 0)

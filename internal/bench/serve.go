@@ -57,12 +57,24 @@ func startServe(ctx context.Context, dir, cfgPath, addr string, inProcess bool) 
 	return srv, nil
 }
 
-func startBinary(ctx context.Context, dir, cfgPath string, logFile *os.File) (*server, error) {
+// buildServe builds unlockd into dir, once: later calls find it built.
+func buildServe(ctx context.Context, dir string) (string, error) {
 	bin := filepath.Join(dir, "unlockd")
+	if _, err := os.Stat(bin); err == nil {
+		return bin, nil
+	}
 	build := exec.CommandContext(ctx, "go", "build", "-o", bin, "github.com/unlockd/unlockd/cmd/unlockd")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr
 	if err := build.Run(); err != nil {
-		return nil, fmt.Errorf("go build ./cmd/unlockd: %w", err)
+		return "", fmt.Errorf("go build ./cmd/unlockd: %w", err)
+	}
+	return bin, nil
+}
+
+func startBinary(ctx context.Context, dir, cfgPath string, logFile *os.File) (*server, error) {
+	bin, err := buildServe(ctx, dir)
+	if err != nil {
+		return nil, err
 	}
 	cmd := exec.Command(bin, "serve", "--config", cfgPath)
 	cmd.Stdout, cmd.Stderr = logFile, logFile

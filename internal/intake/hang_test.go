@@ -101,7 +101,10 @@ func TestServerThatNeverGreets(t *testing.T) {
 			case !errors.As(err, &te) || te.Awaiting != "the greeting":
 				t.Errorf("cause %v is not a greeting timeout", err)
 			}
-			if took < 300*time.Millisecond || took > 2*time.Second {
+			// The cause above names the 300ms timeout; the upper bound only
+			// keeps a hang from passing, with room for a loaded machine
+			// (up to 3s was seen while other suites ran beside this one).
+			if took < 300*time.Millisecond || took > 5*time.Second {
 				t.Errorf("gave up after %v, want just after the 300ms timeout", took)
 			}
 			waitFor(t, func() bool { return srv.Connections() >= 2 })

@@ -14,6 +14,7 @@ import (
 // query and answers none: a resolver that hangs.
 type DNSServer struct {
 	Addr    string
+	pc      net.PacketConn
 	silent  atomic.Bool
 	queries atomic.Int64
 }
@@ -22,12 +23,22 @@ type DNSServer struct {
 // value) until the test ends.
 func StartDNS(tb testing.TB, records map[string]string) *DNSServer {
 	tb.Helper()
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	s, err := NewDNS(records)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	tb.Cleanup(func() { pc.Close() })
-	s := &DNSServer{Addr: pc.LocalAddr().String()}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// NewDNS serves records until Close. Tests use StartDNS; this is for tools
+// without a testing.TB.
+func NewDNS(records map[string]string) (*DNSServer, error) {
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	s := &DNSServer{Addr: pc.LocalAddr().String(), pc: pc}
 	go func() {
 		buf := make([]byte, 1500)
 		for {
@@ -44,8 +55,11 @@ func StartDNS(tb testing.TB, records map[string]string) *DNSServer {
 			}
 		}
 	}()
-	return s
+	return s, nil
 }
+
+// Close stops the server.
+func (s *DNSServer) Close() error { return s.pc.Close() }
 
 // Silence makes the server answer nothing (true) or answer again (false).
 func (s *DNSServer) Silence(on bool) { s.silent.Store(on) }

@@ -3,6 +3,7 @@ package mailtest
 import (
 	"bytes"
 	"crypto/tls"
+	"fmt"
 	"io"
 	"log"
 	"net"
@@ -54,9 +55,20 @@ type IMAPOptions struct {
 // test ends.
 func StartIMAP(tb testing.TB, opts IMAPOptions) *IMAPServer {
 	tb.Helper()
+	s, err := NewIMAP(opts)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+// NewIMAP starts a server on a loopback port with INBOX; Close stops it.
+// Tests use StartIMAP; this is for tools without a testing.TB.
+func NewIMAP(opts IMAPOptions) (*IMAPServer, error) {
 	user := imapmemserver.NewUser(IMAPUser, IMAPPassword)
 	if err := user.Create("INBOX", nil); err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
 	caps := imap.CapSet{imap.CapIMAP4rev1: {}, imap.CapUIDPlus: {}}
 	if !opts.NoIdle {
@@ -81,38 +93,58 @@ func StartIMAP(tb testing.TB, opts IMAPOptions) *IMAPServer {
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		tb.Fatal(err)
+		return nil, err
 	}
 	if opts.TLS != nil && opts.ImplicitTLS {
 		ln = tls.NewListener(ln, opts.TLS)
 	}
 	s.ln, s.Addr = ln, ln.Addr().String()
 	go s.srv.Serve(ln)
-	tb.Cleanup(func() { s.srv.Close() })
-	return s
+	return s, nil
 }
+
+// Close stops the server.
+func (s *IMAPServer) Close() error { return s.srv.Close() }
 
 // Append adds a raw message to mailbox and returns its UID.
 func (s *IMAPServer) Append(tb testing.TB, mailbox string, raw []byte) uint32 {
 	tb.Helper()
+	uid, err := s.Add(mailbox, raw)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return uid
+}
+
+// Add is Append for tools without a testing.TB.
+func (s *IMAPServer) Add(mailbox string, raw []byte) (uint32, error) {
 	data, err := s.User.Append(mailbox, literal{bytes.NewReader(raw), int64(len(raw))}, &imap.AppendOptions{Time: time.Now()})
 	if err != nil {
-		tb.Fatalf("append to %s: %v", mailbox, err)
+		return 0, fmt.Errorf("mailtest: append to %s: %w", mailbox, err)
 	}
-	return uint32(data.UID)
+	return uint32(data.UID), nil
 }
 
 // Count returns how many messages mailbox holds; 0 when it does not exist.
 func (s *IMAPServer) Count(tb testing.TB, mailbox string) int {
-	if _, err := s.User.Status(mailbox, &imap.StatusOptions{}); err != nil {
-		return 0 // not created yet
-	}
 	tb.Helper()
+	n, err := s.Messages(mailbox)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return n
+}
+
+// Messages is Count for tools without a testing.TB.
+func (s *IMAPServer) Messages(mailbox string) (int, error) {
+	if _, err := s.User.Status(mailbox, &imap.StatusOptions{}); err != nil {
+		return 0, nil // not created yet
+	}
 	st, err := s.User.Status(mailbox, &imap.StatusOptions{NumMessages: true})
 	if err != nil {
-		tb.Fatalf("status %s: %v", mailbox, err)
+		return 0, fmt.Errorf("mailtest: status %s: %w", mailbox, err)
 	}
-	return int(*st.NumMessages)
+	return int(*st.NumMessages), nil
 }
 
 // Commands returns how many times the client sent the named command (e.g.

@@ -168,7 +168,10 @@ func TestUnconfirmedClaimsStopTheBatch(t *testing.T) {
 		subjects := f.queueReplies(t, 20)
 		q := &flakyQueue{Store: s}
 		q.failRenew.Store(true)
-		ttl := func(c *outbox.Config) { c.ClaimTTL = 200 * time.Millisecond }
+		// Long enough that a loaded machine still sends the first mails
+		// before the claims need renewing (at half the lifetime), short
+		// enough that 20 mails at 40ms each outlast it.
+		ttl := func(c *outbox.Config) { c.ClaimTTL = time.Second }
 		_, err := f.worker(t, q, sink, ttl).DeliverOnce(ctx)
 		if err == nil || !strings.Contains(err.Error(), "not renewed") {
 			t.Fatalf("DeliverOnce = %v, want a stop for unrenewed claims", err)
@@ -178,7 +181,7 @@ func TestUnconfirmedClaimsStopTheBatch(t *testing.T) {
 			t.Fatalf("%d of 20 sent before stopping", sent)
 		}
 		t.Logf("stopped after %d mails", sent)
-		time.Sleep(250 * time.Millisecond) // the claims run out
+		time.Sleep(1100 * time.Millisecond) // the claims run out
 		f.drain(t, f.worker(t, s, sink, ttl), 3)
 		wantExactlyOnce(t, s, sink, subjects)
 	})

@@ -28,19 +28,13 @@ func TestLimiter(t *testing.T) {
 	if err := l.Verify(ctx, "pw", Dummy(Params{Time: 1, Memory: 64, Threads: 1})); !errors.Is(err, ErrBusy) {
 		t.Errorf("Verify with no free slot = %v, want ErrBusy", err)
 	}
-	// A slot given back mid-wait is taken.
-	go func() { time.Sleep(5 * time.Millisecond); a() }()
-	c, err := l.Acquire(ctx)
-	if err != nil {
-		t.Fatalf("Acquire while a slot came free = %v", err)
-	}
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
 	if _, err := l.Acquire(cancelled); !errors.Is(err, context.Canceled) {
 		t.Errorf("Acquire with a cancelled context = %v", err)
 	}
+	a()
 	b()
-	c()
 	h, err := l.Hash(ctx, "pw", Params{Time: 1, Memory: 64, Threads: 1})
 	if err != nil || l.Verify(ctx, "pw", h) != nil {
 		t.Errorf("Hash and Verify in free slots: %v", err)
@@ -52,5 +46,26 @@ func TestLimiter(t *testing.T) {
 	}
 	if err := Verify("pw", Dummy(Default)); !errors.Is(err, ErrMismatch) {
 		t.Errorf("a dummy hash matched, or is malformed: %v", err)
+	}
+}
+
+// TestLimiterHandsOverASlotMidWait: a slot given back while another caller
+// waits is taken by it. The wait is long, so that a slow release (it runs
+// a garbage collection) on a loaded machine cannot turn it into ErrBusy.
+func TestLimiterHandsOverASlotMidWait(t *testing.T) {
+	l := NewLimiter(1, time.Minute)
+	held, err := l.Acquire(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { time.Sleep(5 * time.Millisecond); held() }()
+	start := time.Now()
+	next, err := l.Acquire(context.Background())
+	if err != nil {
+		t.Fatalf("Acquire while a slot came free = %v", err)
+	}
+	next()
+	if waited := time.Since(start); waited < 5*time.Millisecond {
+		t.Errorf("took the slot after %s, before it was given back", waited)
 	}
 }

@@ -29,10 +29,11 @@ type entry struct {
 // with entries: answers slapd would never give. It returns its address.
 func fakeLDAP(t *testing.T, entries []entry) string {
 	t.Helper()
-	return serveTCP(t, func(c net.Conn) { serveFake(c, entries) })
+	return serveTCP(t, func(c net.Conn) { serveFake(c, 0, entries) })
 }
 
-func serveFake(c net.Conn, entries []entry) {
+// serveFake answers binds with bindCode and searches with entries.
+func serveFake(c net.Conn, bindCode int64, entries []entry) {
 	defer c.Close()
 	for {
 		p, err := ber.ReadPacket(c)
@@ -42,7 +43,7 @@ func serveFake(c net.Conn, entries []entry) {
 		id, _ := p.Children[0].Value.(int64)
 		switch p.Children[1].Tag {
 		case goldap.ApplicationBindRequest:
-			c.Write(result(id, goldap.ApplicationBindResponse, 0).Bytes())
+			c.Write(result(id, goldap.ApplicationBindResponse, bindCode).Bytes())
 		case goldap.ApplicationSearchRequest:
 			for _, e := range entries {
 				c.Write(searchEntry(id, e).Bytes())
@@ -123,6 +124,23 @@ func TestGarbageAnswers(t *testing.T) {
 		got, err := d.Lookup(ctx(t), acme, []string{"jsmith"})
 		if err == nil || domain.IsTemporary(err) || !strings.Contains(err.Error(), tc.want) || got != nil {
 			t.Errorf("%s: %v, %v; want a permanent error with %q", tc.name, got, err, tc.want)
+		}
+	}
+}
+
+// TestBindResults: busy and unavailable servers are temporary; refused
+// credentials and other refusals are permanent.
+func TestBindResults(t *testing.T) {
+	for code, temporary := range map[int64]bool{
+		goldap.LDAPResultBusy: true, goldap.LDAPResultUnavailable: true,
+		goldap.LDAPResultInvalidCredentials: false, goldap.LDAPResultUnwillingToPerform: false,
+		goldap.LDAPResultInappropriateAuthentication: false,
+	} {
+		addr := serveTCP(t, func(c net.Conn) { serveFake(c, code, nil) })
+		d := open(t, ldap.Config{URL: "ldap://" + addr, BindDN: "cn=svc,dc=x", BindPassword: "s3cret-pw", BaseDN: "dc=x", Timeout: 2 * time.Second})
+		err := d.Ping(ctx(t))
+		if err == nil || domain.IsTemporary(err) != temporary || strings.Contains(err.Error(), "s3cret-pw") {
+			t.Errorf("bind answered with %d: %v; want temporary=%v", code, err, temporary)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package ldap_test
 
 import (
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 
@@ -158,5 +159,32 @@ func TestListLocked(t *testing.T) {
 	}
 	if list, err := d.ListLocked(ctx(t), acme, 2); err != nil || len(list) != 2 {
 		t.Fatalf("ListLocked limit 2: %d, %v", len(list), err)
+	}
+}
+
+// TestLookupChunks: a batch larger than one search's chunk finds every
+// account, each under its own username, and only those.
+func TestLookupChunks(t *testing.T) {
+	f := setup(t)
+	d := open(t, config(f.s, "plain"))
+	var names []string
+	for i := range 120 {
+		n := fmt.Sprintf("user%03d", i)
+		if i%3 != 0 {
+			f.s.AddUser(t, f.acmeDN, ldaptest.User{Username: n, Password: "pw", Mail: n + "@acme.example"})
+		}
+		names = append(names, n, n) // each twice: duplicates count once
+	}
+	got, err := d.Lookup(ctx(t), acme, names)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 80 {
+		t.Fatalf("%d accounts, want 80", len(got))
+	}
+	for n, u := range got {
+		if u.Username != n || u.Email != n+"@acme.example" {
+			t.Fatalf("%s: %+v", n, u)
+		}
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base64"
+	"fmt"
 	"net"
 	"strings"
 	"testing"
@@ -33,7 +34,7 @@ type Signer struct {
 	// Selector is the s= tag.
 	Selector string
 
-	tb     testing.TB
+	tb     testing.TB // nil for a GenerateSigner
 	key    crypto.Signer
 	record string
 }
@@ -41,16 +42,27 @@ type Signer struct {
 // NewSigner returns a Signer for domain with a new RSA-2048 key.
 func NewSigner(tb testing.TB, domain string) *Signer {
 	tb.Helper()
+	s, err := GenerateSigner(domain)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s.tb = tb
+	return s
+}
+
+// GenerateSigner is NewSigner for tools without a testing.TB: its Sign
+// panics if signing fails, which only a broken key makes it do.
+func GenerateSigner(domain string) (*Signer, error) {
 	key, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
-		tb.Fatalf("senderauthtest: generate RSA key: %v", err)
+		return nil, fmt.Errorf("senderauthtest: generate RSA key: %w", err)
 	}
 	pub, err := x509.MarshalPKIXPublicKey(&key.PublicKey)
 	if err != nil {
-		tb.Fatalf("senderauthtest: marshal RSA key: %v", err)
+		return nil, fmt.Errorf("senderauthtest: marshal RSA key: %w", err)
 	}
-	return &Signer{Domain: domain, Selector: Selector, tb: tb, key: key,
-		record: "v=DKIM1; k=rsa; p=" + base64.StdEncoding.EncodeToString(pub)}
+	return &Signer{Domain: domain, Selector: Selector, key: key,
+		record: "v=DKIM1; k=rsa; p=" + base64.StdEncoding.EncodeToString(pub)}, nil
 }
 
 // NewEd25519Signer returns a Signer for domain with a new Ed25519 key.
@@ -70,7 +82,9 @@ func (s *Signer) Key() crypto.Signer { return s.key }
 // Sign returns raw with a DKIM-Signature (relaxed/relaxed, every header
 // field signed) prepended. raw should use CRLF line endings.
 func (s *Signer) Sign(raw []byte) []byte {
-	s.tb.Helper()
+	if s.tb != nil {
+		s.tb.Helper()
+	}
 	return s.SignWith(raw, dkim.SignOptions{
 		HeaderCanonicalization: dkim.CanonicalizationRelaxed,
 		BodyCanonicalization:   dkim.CanonicalizationRelaxed,
@@ -80,7 +94,9 @@ func (s *Signer) Sign(raw []byte) []byte {
 // SignWith is Sign with options of the caller's choosing; Domain, Selector
 // and Signer are filled in when empty.
 func (s *Signer) SignWith(raw []byte, opts dkim.SignOptions) []byte {
-	s.tb.Helper()
+	if s.tb != nil {
+		s.tb.Helper()
+	}
 	if opts.Domain == "" {
 		opts.Domain = s.Domain
 	}
@@ -92,6 +108,9 @@ func (s *Signer) SignWith(raw []byte, opts dkim.SignOptions) []byte {
 	}
 	var out bytes.Buffer
 	if err := dkim.Sign(&out, bytes.NewReader(raw), &opts); err != nil {
+		if s.tb == nil {
+			panic(fmt.Sprintf("senderauthtest: sign: %v", err))
+		}
 		s.tb.Fatalf("senderauthtest: sign: %v", err)
 	}
 	return out.Bytes()
