@@ -201,12 +201,12 @@ func (s *Server) resetRemote(ctx context.Context, p Principal, o domain.Org, dir
 		if u.Lock == nil || u.Lock.Reason != domain.LockFailedLogins {
 			continue
 		}
-		err = dir.Unlock(wctx, o, u.Username, *u.Lock)
-		if errors.Is(err, domain.ErrLockChanged) || errors.Is(err, domain.ErrNotLocked) {
+		uerr := dir.Unlock(wctx, o, u.Username, *u.Lock)
+		if errors.Is(uerr, domain.ErrLockChanged) || errors.Is(uerr, domain.ErrNotLocked) {
 			continue
 		}
-		if err != nil {
-			err = remoteErr(dir.Name(), err)
+		if uerr != nil {
+			err = remoteErr(dir.Name(), uerr)
 			break
 		}
 		names = append(names, u.Username)
