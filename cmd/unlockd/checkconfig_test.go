@@ -1,12 +1,15 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 
+	"github.com/unlockd/unlockd/internal/domain"
+	"github.com/unlockd/unlockd/internal/ldaptest"
 	"github.com/unlockd/unlockd/internal/mailtest"
 	"github.com/unlockd/unlockd/internal/storetest"
 )
@@ -232,5 +235,53 @@ func TestCheckConfigConnectNewDatabase(t *testing.T) {
 	r = runCLI(t, "", "check-config", "--config", cfg, "--connect")
 	if l := checkLine(t, r.stdout, "database"); !strings.Contains(l, "none pending") {
 		t.Errorf("database after migrate: %q", l)
+	}
+}
+
+// TestCheckConfigConnectDirectories: each directory gets a line — a real
+// slapd answers; a wrong bind password fails that line alone, without
+// printing it; an org naming a directory that is not configured fails the
+// database line, naming the org and the key.
+func TestCheckConfigConnectDirectories(t *testing.T) {
+	slapd := ldaptest.Start(t)
+	e := storetest.Engines()[0]
+	dsn := storetest.DSN(t, e)
+	const wrongBind = "wrong-bind-password-1312"
+	dir := func(name, password string) string {
+		return fmt.Sprintf(`  - name: %s
+    kind: ldap
+    server: openldap
+    url: %s
+    start_tls: true
+    ca_file: %s
+    bind_dn: %q
+    bind_password: %s
+    base_dn: "ou={org},%s"
+    user_filter: "(uid={username})"
+    timeout: 3s
+`, name, slapd.URL(), slapd.CAFile(), ldaptest.ServiceDN, password, ldaptest.Suffix)
+	}
+	cfg := writeFile(t, t.TempDir(), "unlockd.yaml", fmt.Sprintf("database: {driver: %s, dsn: %q}\ndirectories:\n%s%s",
+		e.Name, dsn, dir("corp", ldaptest.ServicePassword), dir("bad", wrongBind)))
+	runCLI(t, "", "migrate", "--config", cfg).want(t, exitOK)
+	r := runCLI(t, "", "check-config", "--config", cfg, "--connect")
+	r.want(t, exitFailure)
+	if l := checkLine(t, r.stdout, "directory corp"); !strings.HasPrefix(l, "ok") {
+		t.Errorf("directory corp: %q", l)
+	}
+	if l := checkLine(t, r.stdout, "directory bad"); !strings.HasPrefix(l, "FAIL") || !strings.Contains(l, "credentials") {
+		t.Errorf("directory bad: %q", l)
+	}
+	if strings.Contains(r.stdout+r.stderr, wrongBind) || strings.Contains(r.stdout+r.stderr, ldaptest.ServicePassword) {
+		t.Errorf("a bind password is printed:\n%s%s", r.stdout, r.stderr)
+	}
+	s := openConfigStore(t, cfg)
+	if _, err := s.CreateOrg(context.Background(), domain.Org{Slug: "acme", Name: "Acme", Policy: domain.DefaultPolicy(), Directory: "gone"}); err != nil {
+		t.Fatal(err)
+	}
+	r = runCLI(t, "", "check-config", "--config", cfg, "--connect")
+	if l := checkLine(t, r.stdout, "database"); !strings.HasPrefix(l, "FAIL") ||
+		!strings.Contains(l, `org "acme": directory "gone" is not configured (directories[].name)`) {
+		t.Errorf("database: %q", l)
 	}
 }

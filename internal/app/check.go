@@ -75,7 +75,7 @@ type check func(ctx context.Context) []CheckResult
 
 // checks lists what Check tries, in order.
 func checks(cfg *config.Config) []check {
-	list := []check{func(ctx context.Context) []CheckResult { return []CheckResult{checkDatabase(ctx, cfg.Database)} }}
+	list := []check{func(ctx context.Context) []CheckResult { return []CheckResult{checkDatabase(ctx, cfg)} }}
 	for _, mb := range cfg.Mailboxes {
 		list = append(list, func(ctx context.Context) []CheckResult { return checkMailbox(ctx, cfg, mb) })
 	}
@@ -101,8 +101,11 @@ func timed(name string, fn func() (string, error)) CheckResult {
 }
 
 // checkDatabase connects to the database and counts the migrations it
-// lacks; an SQLite file that does not exist yet is left uncreated.
-func checkDatabase(ctx context.Context, db config.Database) CheckResult {
+// lacks; an SQLite file that does not exist yet is left uncreated. Once
+// migrated, an org naming a directory the configuration lacks fails it,
+// as it would stop serve.
+func checkDatabase(ctx context.Context, cfg *config.Config) CheckResult {
+	db := cfg.Database
 	return timed("database", func() (string, error) {
 		if db.Driver == config.DriverSQLite && !strings.HasPrefix(db.DSN, "file:") {
 			if _, err := os.Stat(db.DSN); errors.Is(err, os.ErrNotExist) {
@@ -124,6 +127,15 @@ func checkDatabase(ctx context.Context, db config.Database) CheckResult {
 		}
 		if pending > 0 {
 			return fmt.Sprintf("%s: connected, at migration %d; %d pending, which serve (or migrate) applies", where, version, pending), nil
+		}
+		orgs, err := s.Orgs(ctx)
+		if err != nil {
+			return "", err
+		}
+		for _, o := range orgs {
+			if !cfg.HasDirectory(o.Directory) {
+				return "", fmt.Errorf("org %q: directory %q is not configured (directories[].name)", o.Slug, o.Directory)
+			}
 		}
 		return fmt.Sprintf("%s: connected, at migration %d, none pending", where, version), nil
 	})

@@ -2,7 +2,6 @@ package apply_test
 
 import (
 	"context"
-	"fmt"
 	"net"
 	"strings"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"github.com/unlockd/unlockd/internal/directory/ldap"
 	"github.com/unlockd/unlockd/internal/domain"
 	"github.com/unlockd/unlockd/internal/ldaptest"
+	"github.com/unlockd/unlockd/internal/outbox"
 	"github.com/unlockd/unlockd/internal/store"
 	"github.com/unlockd/unlockd/internal/storetest"
 )
@@ -27,18 +27,33 @@ type clock struct {
 func (c *clock) Now() time.Time      { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Add(d time.Duration) { c.mu.Lock(); c.t = c.t.Add(d); c.mu.Unlock() }
 
-// answers records the follow-ups the worker's store calls render.
+// answers records the replies the worker's store calls render, and
+// renders them, and the notices to staff, with the real templates.
 type answers struct {
-	mu  sync.Mutex
-	got []store.FollowUp
+	mu      sync.Mutex
+	got     []store.FollowUp
+	notices []store.FollowUp
+	r       *outbox.Renderer
+}
+
+func newAnswers(t *testing.T) *answers {
+	t.Helper()
+	r, err := outbox.NewRenderer("", "support@unlockd.example", "unlockd")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &answers{r: r}
 }
 
 func (a *answers) render(f store.FollowUp) (domain.Mail, error) {
 	a.mu.Lock()
-	defer a.mu.Unlock()
-	a.got = append(a.got, f)
-	return domain.Mail{Kind: domain.MailReply, To: f.To, Subject: "Re: " + f.Subject,
-		MessageID: fmt.Sprintf("answer-%d@unlockd.test", len(a.got))}, nil
+	if f.Kind == store.FollowUpRequeued {
+		a.notices = append(a.notices, f)
+	} else {
+		a.got = append(a.got, f)
+	}
+	a.mu.Unlock()
+	return a.r.Answer(f)
 }
 
 // deadPort is a loopback port nothing listens on.
@@ -89,7 +104,7 @@ func TestUnreachableDirectoryIsRetriedThenGoesToStaff(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		ans := &answers{}
+		ans := newAnswers(t)
 		var downs int
 		w := apply.New(apply.Config{Directories: map[string]domain.Directory{"corp": dir}, MaxAge: time.Hour,
 			Render: ans.render, Now: clk.Now, MinBackoff: time.Second, MaxBackoff: time.Minute,
@@ -123,6 +138,13 @@ func TestUnreachableDirectoryIsRetriedThenGoesToStaff(t *testing.T) {
 		if len(ans.got) != 1 || ans.got[0].Kind != store.FollowUpApplied || ans.got[0].Items[0].State != domain.ItemPending {
 			t.Fatalf("answers = %+v", ans.got)
 		}
+		if len(ans.notices) != 1 {
+			t.Errorf("staff notices = %+v", ans.notices)
+		}
+		mails, err := s.Outbox(ctx, "")
+		if err != nil || len(mails) != 1 || !strings.Contains(mails[0].Text, "jsmith: queued for review: your organisation's user directory") {
+			t.Errorf("outbox = %+v, %v", mails, err) // no staff operator: the notice has nobody to go to
+		}
 	})
 }
 
@@ -149,7 +171,7 @@ func TestAdminLockSetBetweenLookupAndUnlockSurvives(t *testing.T) {
 		slapd.Set(t, dn, "pwdAccountLockedTime", users["jsmith"].Lock.Mark) // as looked up, for each engine
 		applying(t, s, *users["jsmith"].Lock)
 		slapd.Set(t, dn, "pwdAccountLockedTime", "000001010000Z") // an admin locks meanwhile
-		ans := &answers{}
+		ans := newAnswers(t)
 		w := apply.New(apply.Config{Directories: map[string]domain.Directory{"corp": dir}, Render: ans.render}, s, nil)
 		if _, err := w.ApplyOnce(ctx); err != nil {
 			t.Fatal(err)

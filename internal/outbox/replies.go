@@ -51,6 +51,8 @@ func (r *Renderer) Answer(a store.FollowUp) (domain.Mail, error) {
 		return r.confirmed(a)
 	case store.FollowUpApplied:
 		return r.applied(a)
+	case store.FollowUpRequeued:
+		return r.requeued(a)
 	}
 	res, err := domain.ParseResolution(a.Kind)
 	if err != nil {
@@ -85,6 +87,19 @@ func (r *Renderer) applied(a store.FollowUp) (domain.Mail, error) {
 	return m, nil
 }
 
+// requeued renders the notice to staff that a directory did not unlock
+// an item, which now waits for review with the reason.
+func (r *Renderer) requeued(a store.FollowUp) (domain.Mail, error) {
+	dm := store.DecisionMail{DecisionID: a.DecisionID, Message: store.Message{Subject: a.Subject, MessageID: a.MessageID},
+		Facts: domain.Facts{Sender: a.Sender}, Decision: domain.Decision{Authenticated: true}}
+	m, err := r.notify(tmplNotifyStaff, dm, a.Items)
+	if err != nil {
+		return domain.Mail{}, err
+	}
+	m.Kind, m.DecisionID = domain.MailNotifyStaff, a.DecisionID
+	return m, nil
+}
+
 func (r *Renderer) followUp(f FollowUp, kind, note string, items ...domain.Item) (domain.Mail, error) {
 	if f.To == "" {
 		return domain.Mail{}, fmt.Errorf("outbox: %s reply has no recipient", kind)
@@ -115,6 +130,10 @@ func (r *Renderer) selfTest() error {
 		return err
 	}
 	if _, err := r.Answer(store.FollowUp{Kind: store.FollowUpClosed, To: f.To, Usernames: []string{"user"}}); err != nil {
+		return err
+	}
+	if _, err := r.Answer(store.FollowUp{Kind: store.FollowUpRequeued, Sender: f.To, Items: []domain.Item{
+		{Username: "b", State: domain.ItemPending, Reason: domain.QueueLockChanged}}}); err != nil {
 		return err
 	}
 	if _, err := r.Answer(store.FollowUp{Kind: store.FollowUpApplied, To: f.To, Items: []domain.Item{

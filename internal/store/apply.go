@@ -22,6 +22,12 @@ const (
 	ApplyForApproval = "approval"
 )
 
+// FollowUpRequeued is the kind of the notice to staff that an item the
+// directory did not unlock (its lock changed, it refused, it stayed
+// unreachable) waits for review: FollowUp.Items holds it, FollowUp.Sender
+// is the requesting contact; the mail goes to every staff operator.
+const FollowUpRequeued = "requeued"
+
 // FollowUpApplied is the kind of the reply to a request whose unlocks
 // waited for a remote directory (SPEC §5): written once every applying
 // item has its answer; FollowUp.Items are all the request's items as they
@@ -195,8 +201,8 @@ type Answer struct {
 // of the request is applying any more (all its items, FollowUpApplied); for
 // an approval that was applied, the "approved" answer. An item queued
 // again (the lock changed, the directory refused) gets no answer of its
-// own: a reviewer decides it, as any queued item. ErrClaimLost when the
-// item is no longer owner's.
+// own: staff are told (FollowUpRequeued) and decide it, as any queued
+// item. ErrClaimLost when the item is no longer owner's.
 func (s *Store) RecordApply(ctx context.Context, owner string, a Applying, ans Answer, render FollowUpRenderer) error {
 	return s.inTx(ctx, func(tx *sqlx.Tx) error {
 		now := s.now()
@@ -217,6 +223,18 @@ func (s *Store) RecordApply(ctx context.Context, owner string, a Applying, ans A
 		}
 		if err := s.audit(ctx, tx, applyAudit(a, ans, r.MessageID)); err != nil {
 			return err
+		}
+		if ans.State == domain.ItemPending && render != nil {
+			it := r.Item
+			m, err := render(FollowUp{Kind: FollowUpRequeued, DecisionID: r.DecisionID, Subject: r.Subject,
+				MessageID: r.MessageID, Sender: r.Sender, Items: []domain.Item{it}})
+			if err != nil {
+				return fmt.Errorf("store: render the notice of request %d: %w", r.ID, err)
+			}
+			m.DecisionID = r.DecisionID
+			if err := s.queueMail(ctx, tx, m); err != nil {
+				return err
+			}
 		}
 		switch {
 		case a.For == ApplyForApproval && ans.State == domain.ItemApplied:

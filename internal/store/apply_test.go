@@ -124,6 +124,10 @@ func TestApplyingDecisionIsAnsweredOnceEveryAnswerIsIn(t *testing.T) {
 		if len(ans.got) != 1 || ans.got[0].Kind != store.FollowUpApplied || ans.got[0].To != contactAddr || len(ans.got[0].Items) != 3 {
 			t.Fatalf("answers = %+v", ans.got)
 		}
+		if len(ans.notices) != 1 || ans.notices[0].Sender != contactAddr || ans.notices[0].Items[0].Username != "sam" ||
+			ans.notices[0].Items[0].Reason != domain.QueueLockChanged {
+			t.Errorf("staff notices = %+v", ans.notices)
+		}
 		states := map[string]domain.ItemState{}
 		for _, it := range ans.got[0].Items {
 			states[it.Username] = it.State

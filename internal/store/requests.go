@@ -59,8 +59,11 @@ type FollowUp struct {
 	// Note is the reviewer's note on a declined request.
 	Note string
 	// Items, for FollowUpConfirmed, are the items as the link left them:
-	// applied, or still pending with the reason.
+	// applied, or still pending with the reason (for FollowUpApplied and
+	// FollowUpRequeued: see there).
 	Items []domain.Item
+	// Sender is the requesting contact's address, for FollowUpRequeued.
+	Sender string
 }
 
 // FollowUpRenderer renders a follow-up inside the transaction that resolves

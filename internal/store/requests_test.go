@@ -19,13 +19,19 @@ import (
 type answers struct {
 	mu  sync.Mutex
 	got []store.FollowUp
-	n   atomic.Int64
+	// notices are the FollowUpRequeued notices to staff, apart.
+	notices []store.FollowUp
+	n       atomic.Int64
 }
 
 func (a *answers) render(f store.FollowUp) (domain.Mail, error) {
 	a.mu.Lock()
+	defer a.mu.Unlock()
+	if f.Kind == store.FollowUpRequeued {
+		a.notices = append(a.notices, f)
+		return domain.Mail{Kind: domain.MailNotifyStaff, Subject: "requeued", MessageID: fmt.Sprintf("notice-%d@unlockd.test", a.n.Add(1))}, nil
+	}
 	a.got = append(a.got, f)
-	a.mu.Unlock()
 	return domain.Mail{Kind: domain.MailReply, To: f.To, Subject: f.Kind + " " + strings.Join(f.Usernames, ","),
 		MessageID: fmt.Sprintf("answer-%d@unlockd.test", a.n.Add(1)), InReplyTo: f.MessageID, Text: f.Note}, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/unlockd/unlockd/internal/domain"
 	"github.com/unlockd/unlockd/internal/password"
 	"github.com/unlockd/unlockd/internal/store"
+	"github.com/unlockd/unlockd/internal/web"
 )
 
 // auditActions counts the org's audit entries on target by action.
@@ -158,4 +159,28 @@ func TestUIErrorPageHidesInternals(t *testing.T) {
 			t.Errorf("the error page shows %q:\n%s", leak, p.Body)
 		}
 	}
+}
+
+// TestUIPolicyDirectory: staff choose the org's directory among builtin
+// and the configured ones; an admin sees it and cannot send it.
+func TestUIPolicyDirectory(t *testing.T) {
+	f := newUIFixtureWith(t, func(c *web.Config) { c.Directories = []string{"corp"} })
+	form := url.Values{"max_failed_logins": {"5"}, "lockout_duration": {"0s"}, "failure_window": {"12h"},
+		"max_requests_per_hour": {"10"}, "max_unverified_per_hour": {"5"}, "email_confirmation": {"unverified"}}
+	admin := f.signedIn(t, uiAdminAcme)
+	p := admin.get("/orgs/acme/policy").want(http.StatusOK, "Users live in directory <code>builtin</code>")
+	if strings.Contains(p.Body, `name="directory"`) {
+		t.Error("an admin is offered the directory")
+	}
+	form.Set("directory", "corp")
+	admin.post("/orgs/acme/policy", form).want(http.StatusForbidden, "")
+	staff := f.signedIn(t, uiStaff)
+	staff.get("/orgs/acme/policy").want(http.StatusOK, `<option value="corp">corp</option>`)
+	staff.follow(staff.post("/orgs/acme/policy", form)).want(http.StatusOK, "Security policy saved.")
+	if org, err := f.Store.Org(context.Background(), "acme"); err != nil || org.Directory != "corp" {
+		t.Fatalf("org = %+v, %v", org, err)
+	}
+	staff.get("/orgs/acme/policy").want(http.StatusOK, `<option value="corp" selected>corp</option>`)
+	form.Set("directory", "elsewhere")
+	staff.post("/orgs/acme/policy", form).want(http.StatusBadRequest, "is not configured")
 }
