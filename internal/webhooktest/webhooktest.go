@@ -48,7 +48,7 @@ type App struct {
 
 	mu       sync.Mutex
 	accounts map[string]map[string]*account
-	fail     int             // answer this many requests 503 first
+	fail     int // answer this many requests 503 first
 	// BeforeUnlock, when set, runs under the lock before an unlock is
 	// answered: a test changes an account there, as a person might
 	// between unlockd's lookup and its unlock.
