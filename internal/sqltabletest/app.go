@@ -80,3 +80,4 @@ func (a *App) State(tb testing.TB, tenant, login string) string {
 	}
 	return "locked " + reason.String
 }
+
