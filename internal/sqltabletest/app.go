@@ -80,4 +80,3 @@ func (a *App) State(tb testing.TB, tenant, login string) string {
 	}
 	return "locked " + reason.String
 }
-
