@@ -58,3 +58,35 @@ func TestUIOnWebhookDirectory(t *testing.T) {
 		t.Errorf("erin = %s; the list:\n%s", app.State("acme", "erin"), page.Body)
 	}
 }
+
+// TestUIOrgPageOnWebhookDirectory: the org overview of an org in a
+// webhook directory lists the directory's locked accounts and offers the
+// bulk reset of its failed-login locks, which keeps the admin lock.
+func TestUIOrgPageOnWebhookDirectory(t *testing.T) {
+	app := webhooktest.Start(t)
+	dir, err := webhook.Open(context.Background(), "hook", webhook.Config{URL: app.URL, Secret: webhooktest.Secret,
+		CAFile: app.CAFile, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newUIFixtureWith(t, func(c *web.Config) {
+		c.Directories = []string{"hook"}
+		c.Remote = map[string]domain.Directory{"hook": dir}
+	})
+	if _, err := f.Store.ChangeOrg(context.Background(), "acme", func(o *domain.Org) error { o.Directory = "hook"; return nil }, "test", "cli"); err != nil {
+		t.Fatal(err)
+	}
+	app.Set("acme", "ann", "failed_logins")
+	app.Set("acme", "bob", "admin")
+	b := f.signedIn(t, uiAdminAcme)
+	page := b.get("/orgs/acme").want(200, "")
+	if !strings.Contains(page.Body, "In directory <code>hook</code>") || !strings.Contains(page.Body, "/orgs/acme/users/ann") ||
+		!strings.Contains(page.Body, "/orgs/acme/users/bob") || strings.Contains(page.Body, "/orgs/acme/users/alice") ||
+		!strings.Contains(page.Body, `action="/orgs/acme/reset-failed-logins"`) {
+		t.Fatalf("the org page of a webhook org:\n%s", page.Body)
+	}
+	b.follow(b.post("/orgs/acme/reset-failed-logins", nil).want(303, "/orgs/acme"))
+	if app.State("acme", "ann") != "active" || app.State("acme", "bob") != "locked admin" {
+		t.Errorf("after the reset: ann %s, bob %s", app.State("acme", "ann"), app.State("acme", "bob"))
+	}
+}
