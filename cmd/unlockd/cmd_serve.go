@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 
@@ -19,6 +20,12 @@ func cmdServe(ctx context.Context, s streams, args []string) error {
 		log.Warn("sender_auth.mode is off: any From line is believed; use this for local demos only")
 	}
 	a, err := app.New(ctx, cfg, log, app.Options{})
+	var ps *config.Problems
+	if errors.As(err, &ps) {
+		// A directory statement that does not prepare, an org naming a
+		// directory not configured: the configuration's fault, exit 2.
+		return usagef("configuration: %v", err)
+	}
 	if err != nil {
 		return err
 	}

@@ -106,7 +106,7 @@ func (a *App) build(ctx context.Context) error {
 		return err
 	}
 	var err error
-	if a.directories, err = openDirectories(a.cfg, a.log); err != nil {
+	if a.directories, err = openDirectories(ctx, a.cfg, a.log); err != nil {
 		return err
 	}
 	if a.cfg.SMTP.Address != "" {

@@ -180,11 +180,7 @@ func explain(err error) error {
 // it (domain.Pinger: for LDAP, connect, TLS and bind).
 func checkDirectory(ctx context.Context, i int, d config.Directory) CheckResult {
 	return timed("directory "+d.Name, func() (string, error) {
-		open, ok := directoryKinds[d.Kind]
-		if !ok {
-			return "", fmt.Errorf("directories[%d].kind: %q has no adapter in this build", i, d.Kind)
-		}
-		dir, err := open(d, slog.New(slog.DiscardHandler))
+		dir, err := openOne(ctx, i, d, slog.New(slog.DiscardHandler))
 		if err != nil {
 			return "", err
 		}

@@ -3,7 +3,6 @@ package app_test
 import (
 	"context"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -18,7 +17,6 @@ import (
 	"github.com/unlockd/unlockd/internal/ldaptest"
 	"github.com/unlockd/unlockd/internal/mailtest"
 	"github.com/unlockd/unlockd/internal/password"
-	"github.com/unlockd/unlockd/internal/senderauth/senderauthtest"
 	"github.com/unlockd/unlockd/internal/store"
 	"github.com/unlockd/unlockd/internal/storetest"
 )
@@ -36,35 +34,7 @@ func corpDirectory(slapd *ldaptest.Server) config.Directory {
 // acme (contact it@acme.example) in it.
 func startLDAPApp(t *testing.T, e storetest.Engine, slapd *ldaptest.Server, opts app.Options, tries int) *running {
 	t.Helper()
-	r := &running{IMAP: mailtest.StartIMAP(t, mailtest.IMAPOptions{}), SMTP: mailtest.StartSMTP(t),
-		Signer: senderauthtest.NewSigner(t, "acme.example"), done: make(chan error, 1)}
-	r.Ctx, r.cancel = context.WithCancel(context.Background())
-	t.Cleanup(r.cancel)
-	cfg := testConfig(t, e, r.IMAP.Addr, r.SMTP.Addr)
-	cfg.Directories = []config.Directory{corpDirectory(slapd)}
-	cfg.Limits.DeferralTries = 50
-	if tries > 0 {
-		cfg.Limits.DeferralTries = tries
-	}
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	opts.LookupTXT = r.Signer.LookupTXT
-	a, err := app.New(r.Ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { a.Close() })
-	r.App = a
-	ctx := context.Background()
-	if _, err := a.Store.CreateOrg(ctx, domain.Org{Slug: "acme", Name: "Acme", Policy: domain.DefaultPolicy(), Directory: "corp"}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := a.Store.AddContact(ctx, "acme", domain.Contact{Email: "it@acme.example"}, "test", "cli"); err != nil {
-		t.Fatal(err)
-	}
-	go func() { r.done <- a.Run(r.Ctx) }()
-	return r
+	return startDirectoryApp(t, e, corpDirectory(slapd), opts, tries)
 }
 
 // signedRequest is a DKIM-signed request of the contact naming users.

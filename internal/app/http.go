@@ -27,7 +27,7 @@ func (a *App) handler() (http.Handler, error) {
 		header = web.HeaderForwarded
 	}
 	site, err := web.New(web.Config{Store: a.Store, Answer: a.answerRenderer(), Wake: wake, Log: a.log.With("component", "http"),
-		PublicURL: h.PublicURL, Unlocked: a.metrics.Unlocked, Directories: a.directoryNames(),
+		PublicURL: h.PublicURL, Unlocked: a.metrics.Unlocked, Directories: a.directoryNames(), Remote: a.directories,
 		Proxies:     web.Proxies{Trusted: h.Proxies(), Header: header},
 		RequireTOTP: h.RequireTOTP,
 		SignIn: web.SignInLimits{SignInHashes: signInHashes, AuthenticateHashes: authHashes,

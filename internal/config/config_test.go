@@ -116,7 +116,7 @@ func TestExampleDocumentsEveryKey(t *testing.T) {
 
 func allKeys() []string {
 	var keys []string
-	for _, typ := range []any{Config{}, Database{}, Mailbox{}, IMAP{}, SMTP{}, SenderAuth{}, HTTP{}, Limits{}, Log{}} {
+	for _, typ := range []any{Config{}, Database{}, Mailbox{}, IMAP{}, SMTP{}, SenderAuth{}, HTTP{}, Limits{}, Log{}, Directory{}} {
 		for key := range yamlFields(reflect.TypeOf(typ)) {
 			keys = append(keys, key)
 		}

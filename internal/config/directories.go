@@ -15,6 +15,20 @@ import (
 const (
 	DirectoryBuiltin = "builtin"
 	DirectoryLDAP    = "ldap"
+	DirectorySQL     = "sql"
+	DirectoryWebhook = "webhook"
+)
+
+// Drivers of an sql directory (directories[].driver).
+const (
+	SQLPostgres = "postgres"
+	SQLMySQL    = "mysql" // MySQL and MariaDB
+)
+
+// Password schemes of an sql directory (directories[].password_scheme).
+const (
+	PasswordArgon2id = "argon2id"
+	PasswordBcrypt   = "bcrypt"
 )
 
 // LDAP servers (directories[].server).
@@ -35,7 +49,7 @@ const DefaultDirectoryApplyMaxAge = 24 * time.Hour
 // problem.
 type Directory struct {
 	Name string `yaml:"name"` // unique, not builtin
-	Kind string `yaml:"kind"` // ldap
+	Kind string `yaml:"kind"` // ldap, sql or webhook
 
 	// Kind ldap.
 	Server           string `yaml:"server"`    // openldap or active_directory
@@ -51,7 +65,27 @@ type Directory struct {
 	// the lockout duration of accounts without pwdPolicySubentry
 	// (openldap only; optional).
 	DefaultPolicyDN string   `yaml:"default_policy_dn"`
-	Timeout         Duration `yaml:"timeout"` // bounds each operation
+	Timeout         Duration `yaml:"timeout"` // bounds each operation (every kind)
+
+	// Kind sql (internal/directory/sqltable): the application's own
+	// table, reached with the statements below, each with named
+	// parameters (:org, :username, ...).
+	Driver         string   `yaml:"driver"` // postgres or mysql
+	DSN            string   `yaml:"dsn"`
+	DSNFile        string   `yaml:"dsn_file"`  // read into DSN by Load
+	MaxConns       int      `yaml:"max_conns"` // pool bound; 4 when 0
+	FailedReasons  []string `yaml:"failed_reasons"`
+	PasswordScheme string   `yaml:"password_scheme"` // argon2id or bcrypt
+	Lookup         string   `yaml:"lookup"`          // required
+	Unlock         string   `yaml:"unlock"`          // required, conditional on :locked_at
+	Lock           string   `yaml:"lock"`
+	List           string   `yaml:"list"`
+	SetPassword    string   `yaml:"set_password"`
+
+	// Kind webhook (internal/directory/webhook), with url and ca_file.
+	Secret      string `yaml:"secret"`
+	SecretFile  string `yaml:"secret_file"`  // read into Secret by Load
+	MaxAttempts int    `yaml:"max_attempts"` // tries per call; 3 when 0
 }
 
 // directoryKind is one entry of the kind table: the keys of Directory
@@ -68,6 +102,15 @@ var directoryKinds = map[string]directoryKind{
 		keys: []string{"server", "url", "start_tls", "ca_file", "bind_dn", "bind_password", "bind_password_file",
 			"base_dn", "user_filter", "default_policy_dn", "timeout"},
 		validate: validateLDAP,
+	},
+	DirectorySQL: {
+		keys: []string{"driver", "dsn", "dsn_file", "timeout", "max_conns", "failed_reasons", "password_scheme",
+			"lookup", "unlock", "lock", "list", "set_password"},
+		validate: validateSQL,
+	},
+	DirectoryWebhook: {
+		keys:     []string{"url", "secret", "secret_file", "ca_file", "timeout", "max_attempts"},
+		validate: validateWebhook,
 	},
 }
 
@@ -196,6 +239,61 @@ func validateLDAP(ps *Problems, path string, d *Directory) {
 	}
 	if d.DefaultPolicyDN != "" && d.Server == LDAPActiveDirectory {
 		ps.add(path+".default_policy_dn", "applies to server openldap only")
+	}
+	if d.Timeout <= 0 {
+		ps.add(path+".timeout", "must be positive")
+	}
+}
+
+// validateSQL checks an sql directory's keys. The statements themselves
+// are checked when serve or check-config --connect prepares them.
+func validateSQL(ps *Problems, path string, d *Directory) {
+	oneOf(ps, path+".driver", d.Driver, SQLPostgres, SQLMySQL)
+	if d.DSN == "" && d.DSNFile == "" {
+		ps.add(path+".dsn", "one of dsn or dsn_file is required")
+	}
+	if d.MaxConns < 0 {
+		ps.add(path+".max_conns", "must not be negative")
+	}
+	for j, r := range d.FailedReasons {
+		if r == "" {
+			ps.add(fmt.Sprintf("%s.failed_reasons[%d]", path, j), "must not be empty")
+		}
+	}
+	if d.PasswordScheme != "" {
+		oneOf(ps, path+".password_scheme", d.PasswordScheme, PasswordArgon2id, PasswordBcrypt)
+	}
+	if d.Lookup == "" {
+		ps.add(path+".lookup", "required (selects one org's account: :org, :username)")
+	}
+	if d.Unlock == "" {
+		ps.add(path+".unlock", "required (lifts the lock looked up: :org, :username, :locked_at)")
+	}
+	if d.Timeout <= 0 {
+		ps.add(path+".timeout", "must be positive")
+	}
+}
+
+// validateWebhook checks a webhook directory's keys.
+func validateWebhook(ps *Problems, path string, d *Directory) {
+	switch u, err := url.Parse(d.URL); {
+	case d.URL == "":
+		ps.add(path+".url", "required (https://app.example.com/unlockd)")
+	case err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "":
+		ps.add(path+".url", "%q must be an https:// URL", d.URL)
+	case u.Scheme == "http" && !isLoopback(u.Hostname()):
+		ps.add(path+".url", "plain http:// is only allowed for a loopback host; use https://")
+	case u.User != nil || u.RawQuery != "" || u.Fragment != "":
+		ps.add(path+".url", "must carry no credentials, query or fragment")
+	}
+	caFile(ps, path+".ca_file", d.CAFile)
+	if d.Secret == "" && d.SecretFile == "" {
+		ps.add(path+".secret", "one of secret or secret_file is required")
+	} else if d.Secret != "" && len(d.Secret) < 16 {
+		ps.add(path+".secret", "must be at least 16 bytes")
+	}
+	if d.MaxAttempts < 0 {
+		ps.add(path+".max_attempts", "must not be negative")
 	}
 	if d.Timeout <= 0 {
 		ps.add(path+".timeout", "must be positive")

@@ -149,6 +149,8 @@ func (c *Config) resolvePaths(dir string) {
 	for i := range c.Directories {
 		abs(&c.Directories[i].CAFile)
 		abs(&c.Directories[i].BindPasswordFile)
+		abs(&c.Directories[i].DSNFile)
+		abs(&c.Directories[i].SecretFile)
 	}
 	abs(&c.SMTP.CAFile)
 	abs(&c.SMTP.PasswordFile)
@@ -174,7 +176,9 @@ func (c *Config) secretRefs() []secretRef {
 	for i := range c.Directories {
 		d := &c.Directories[i]
 		base := fmt.Sprintf("directories[%d].", i)
-		refs = append(refs, secretRef{base + "bind_password", base + "bind_password_file", &d.BindPassword, d.BindPasswordFile})
+		refs = append(refs, secretRef{base + "bind_password", base + "bind_password_file", &d.BindPassword, d.BindPasswordFile},
+			secretRef{base + "dsn", base + "dsn_file", &d.DSN, d.DSNFile},
+			secretRef{base + "secret", base + "secret_file", &d.Secret, d.SecretFile})
 	}
 	return append(refs, secretRef{"smtp.password", "smtp.password_file", &c.SMTP.Password, c.SMTP.PasswordFile},
 		secretRef{"http.metrics_token", "http.metrics_token_file", &c.HTTP.MetricsToken, c.HTTP.MetricsTokenFile})

@@ -33,6 +33,8 @@ func (c *Config) Redacted() *Config {
 	r.Directories = append([]Directory(nil), c.Directories...)
 	for i := range r.Directories {
 		hide(&r.Directories[i].BindPassword)
+		hide(&r.Directories[i].DSN)
+		hide(&r.Directories[i].Secret)
 	}
 	hide(&r.SMTP.Password)
 	hide(&r.HTTP.MetricsToken)
@@ -70,6 +72,13 @@ func (c *Config) Secrets() []string {
 	}
 	for _, d := range c.Directories {
 		add(d.BindPassword)
+		add(d.DSN)
+		if d.Driver == SQLMySQL {
+			add(mysqlPassword(d.DSN))
+		} else {
+			add(dsnPassword(d.DSN))
+		}
+		add(d.Secret)
 	}
 	add(c.SMTP.Password)
 	add(c.HTTP.MetricsToken)
@@ -100,4 +109,17 @@ func dsnPassword(dsn string) string {
 		return rest[:end]
 	}
 	return rest
+}
+
+// mysqlPassword is the password of a go-sql-driver DSN
+// (user:secret@tcp(host:3306)/db).
+func mysqlPassword(dsn string) string {
+	at := strings.LastIndexByte(dsn, '@')
+	if at < 0 {
+		return ""
+	}
+	if _, pw, ok := strings.Cut(dsn[:at], ":"); ok {
+		return pw
+	}
+	return ""
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/unlockd/unlockd/internal/app"
 	"github.com/unlockd/unlockd/internal/config"
+	"github.com/unlockd/unlockd/internal/ldaptest"
 )
 
 // Options tune Run; the zero value is ready to use.
@@ -24,6 +25,9 @@ type Options struct {
 	Out io.Writer
 	// Log receives the program's own log; nil discards it.
 	Log *slog.Logger
+	// Directory is where the org's accounts live: DirectoryBuiltin (the
+	// default, when empty) or DirectoryLDAP, a slapd started for the run.
+	Directory string
 }
 
 // withDefaults fills the unset options.
@@ -47,6 +51,7 @@ type demo struct {
 	sink   *sink
 	signer *signer
 	app    *app.App
+	ldap   *ldapDemo // nil unless Options.Directory is DirectoryLDAP
 	// stopped is closed when app.Run has returned, with its error in runErr.
 	stopped chan struct{}
 	runErr  error
@@ -59,6 +64,14 @@ type demo struct {
 func Run(ctx context.Context, opts Options) error {
 	start := time.Now()
 	opts = opts.withDefaults()
+	switch opts.Directory {
+	case "", DirectoryBuiltin, DirectoryLDAP:
+	default:
+		return fmt.Errorf("demo: directory %q must be %s or %s", opts.Directory, DirectoryBuiltin, DirectoryLDAP)
+	}
+	if opts.Directory == DirectoryLDAP && !ldaptest.Installed() {
+		return ErrNoSlapd
+	}
 	dir, err := os.MkdirTemp("", "unlockd-demo-")
 	if err != nil {
 		return fmt.Errorf("demo: temporary folder: %w", err)
@@ -98,6 +111,16 @@ func (d *demo) start(ctx context.Context, dir string, opts Options) error {
 	cfg, err := newConfig(dir, opts.Listen, d.imap, d.sink)
 	if err != nil {
 		return err
+	}
+	if opts.Directory == DirectoryLDAP {
+		if d.ldap, err = startLDAP(); err != nil {
+			return err
+		}
+		cfg.Directories = []config.Directory{d.ldap.directory()}
+		if err := cfg.Validate(); err != nil {
+			return fmt.Errorf("demo: configuration: %w", err)
+		}
+		fmt.Fprintf(d.p.w, "slapd (OpenLDAP with ppolicy) at %s holds org %s's accounts: directory %s.\n", d.ldap.slapd.URL(), orgSlug, ldapName)
 	}
 	aopts := app.Options{LookupTXT: d.signer.lookupTXT}
 	d.app, err = app.New(ctx, cfg, opts.Log, aopts)
@@ -139,11 +162,11 @@ func newConfig(dir, listen string, im *imapServer, sk *sink) (*config.Config, er
 // summary and sign-in, then prints any later mail (an approval from the
 // web UI, say) until ctx ends.
 func (d *demo) play(ctx context.Context, start time.Time) error {
-	accounts, err := seed(ctx, d.app.Store)
+	accounts, err := seed(ctx, d.app.Store, d.ldap != nil)
 	if err != nil {
 		return err
 	}
-	if err := d.p.seeded(ctx, d.app.Store); err != nil {
+	if err := d.seeded(ctx); err != nil {
 		return err
 	}
 	var total tally
@@ -153,6 +176,13 @@ func (d *demo) play(ctx context.Context, start time.Time) error {
 			return err
 		}
 		total.add(t)
+	}
+	if d.ldap != nil {
+		state, err := d.ldap.lockState(users[0].username)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(d.p.w, "\nslapd, searched afresh: %s is %s.\n", users[0].username, state)
 	}
 	d.p.summary(len(samples), total, time.Since(start))
 	if err := d.p.signIns(ctx, d.app.Store, d.app.Addr(), accounts); err != nil {
@@ -206,4 +236,5 @@ func (d *demo) close() {
 	if d.imap != nil {
 		d.imap.close()
 	}
+	d.ldap.close()
 }

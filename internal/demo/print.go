@@ -43,8 +43,7 @@ func (p *printer) seeded(ctx context.Context, st *store.Store) error {
 	if err != nil {
 		return fmt.Errorf("demo: list users: %w", err)
 	}
-	fmt.Fprintf(p.w, "\nOrg %s (%s), authorised contact %s, org admin %s; support staff %s.\n",
-		orgSlug, orgName, contactEmail, adminEmail, staffEmail)
+	p.org()
 	for _, u := range users {
 		state := "active"
 		switch {
@@ -55,8 +54,19 @@ func (p *printer) seeded(ctx context.Context, st *store.Store) error {
 		}
 		fmt.Fprintf(p.w, "  %-8s %-12s %s\n", u.Username, u.DisplayName, state)
 	}
-	fmt.Fprintf(p.w, "\nDelivering %d sample requests to the support mailbox.\n", len(samples))
+	p.delivering()
 	return nil
+}
+
+// delivering announces the samples.
+func (p *printer) delivering() {
+	fmt.Fprintf(p.w, "\nDelivering %d sample requests to the support mailbox.\n", len(samples))
+}
+
+// org prints who is who.
+func (p *printer) org() {
+	fmt.Fprintf(p.w, "\nOrg %s (%s), authorised contact %s, org admin %s; support staff %s.\n",
+		orgSlug, orgName, contactEmail, adminEmail, staffEmail)
 }
 
 func (p *printer) request(n, of int, d delivery) {

@@ -59,14 +59,23 @@ type signIn struct {
 
 // seed creates the org, its contact and users, and the operators with
 // fresh passwords, which it returns: they are printed once, for signing in.
-func seed(ctx context.Context, st *store.Store) ([]signIn, error) {
-	if _, err := st.CreateOrg(ctx, domain.Org{Slug: orgSlug, Name: orgName, Policy: domain.DefaultPolicy()}); err != nil {
+// With inLDAP the org's directory is the demo's slapd, which holds the
+// users already.
+func seed(ctx context.Context, st *store.Store, inLDAP bool) ([]signIn, error) {
+	org := domain.Org{Slug: orgSlug, Name: orgName, Policy: domain.DefaultPolicy()}
+	if inLDAP {
+		org.Directory = ldapName
+	}
+	if _, err := st.CreateOrg(ctx, org); err != nil {
 		return nil, fmt.Errorf("demo: seed org: %w", err)
 	}
 	if _, err := st.AddContact(ctx, orgSlug, domain.Contact{Email: contactEmail, Name: contactName}, actor, source); err != nil {
 		return nil, fmt.Errorf("demo: seed contact: %w", err)
 	}
 	for _, u := range users {
+		if inLDAP {
+			break
+		}
 		if err := seedUser(ctx, st, u); err != nil {
 			return nil, err
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -46,9 +47,9 @@ func (d *demo) deliver(ctx context.Context, n int, s sample) (tally, error) {
 	if err != nil {
 		return tally{}, fmt.Errorf("demo: sample %d (%s): %w", n, dl.subject, err)
 	}
-	items, err := d.items(ctx, dl.messageID)
+	items, err := d.applied(ctx, dl.messageID, deadline)
 	if err != nil {
-		return tally{}, err
+		return tally{}, fmt.Errorf("demo: sample %d (%s): %w", n, dl.subject, err)
 	}
 	d.p.decision(verdict, items)
 	expect, err := d.queuedMail(ctx, dl.messageID, items)
@@ -103,6 +104,29 @@ func (d *demo) items(ctx context.Context, messageID string) ([]store.Request, er
 		}
 	}
 	return out, nil
+}
+
+// applied returns the message's items once none is applying: a remote
+// directory's unlock is carried out after the decision, and the reply is
+// written with its answer.
+func (d *demo) applied(ctx context.Context, messageID string, deadline <-chan time.Time) ([]store.Request, error) {
+	tick := time.NewTicker(pollEvery)
+	defer tick.Stop()
+	for {
+		items, err := d.items(ctx, messageID)
+		if err != nil || !slices.ContainsFunc(items, func(r store.Request) bool { return r.State == domain.ItemApplying }) {
+			return items, err
+		}
+		select {
+		case <-tick.C:
+		case <-deadline:
+			return nil, fmt.Errorf("the directory did not apply the unlock within %s", stepTimeout)
+		case <-d.stopped:
+			return nil, d.halted(ctx)
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
 }
 
 // queuedMail returns the Message-IDs of the mail the decision queued: its

@@ -58,6 +58,17 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
+// Installed reports whether slapd and its ppolicy module are installed,
+// so that a caller outside tests (unlockd demo --directory ldap) can say
+// so instead of starting it.
+func Installed() bool {
+	if findSlapd() == "" {
+		return false
+	}
+	_, err := os.Stat("/usr/lib/ldap/ppolicy.so")
+	return err == nil
+}
+
 // findSlapd returns slapd's path, or "".
 func findSlapd() string {
 	if p, err := exec.LookPath("slapd"); err == nil {

@@ -125,3 +125,21 @@ func limitOrDefault(n int) int {
 	}
 	return n
 }
+
+// Audit writes entries in one transaction of their own: what a person did
+// to an org's accounts in a remote directory, which recorded it itself
+// (the web UI's and API's unlock, lock, bulk reset and password, once the
+// directory has answered).
+func (s *Store) Audit(ctx context.Context, entries ...domain.AuditEntry) error {
+	if len(entries) == 0 {
+		return nil
+	}
+	return s.inTx(ctx, func(tx *sqlx.Tx) error {
+		for _, e := range entries {
+			if err := s.audit(ctx, tx, e); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}

@@ -47,6 +47,12 @@ func (s *Server) unlock(ctx context.Context, p Principal, org, username string) 
 	if err := s.manage(p, org); err != nil {
 		return domain.User{}, err
 	}
+	if o, dir, err := s.remote(ctx, org); err != nil || dir != nil {
+		if err != nil {
+			return domain.User{}, err
+		}
+		return s.unlockRemote(ctx, p, o, dir, username)
+	}
 	u, err := s.Store.UnlockUser(ctx, org, username, p.Actor, source(ctx))
 	if err == nil {
 		s.unlocked(metrics.ChannelHTTP, 1)
@@ -59,6 +65,12 @@ func (s *Server) lock(ctx context.Context, p Principal, org, username, note stri
 	if err := s.manage(p, org); err != nil {
 		return domain.User{}, err
 	}
+	if o, dir, err := s.remote(ctx, org); err != nil || dir != nil {
+		if err != nil {
+			return domain.User{}, err
+		}
+		return s.lockRemote(ctx, p, o, dir, username, note)
+	}
 	return s.Store.LockUser(ctx, org, username, note, p.Actor, source(ctx))
 }
 
@@ -66,6 +78,12 @@ func (s *Server) lock(ctx context.Context, p Principal, org, username, note stri
 func (s *Server) resetFailedLogins(ctx context.Context, p Principal, org string) ([]string, error) {
 	if err := s.manage(p, org); err != nil {
 		return nil, err
+	}
+	if o, dir, err := s.remote(ctx, org); err != nil || dir != nil {
+		if err != nil {
+			return nil, err
+		}
+		return s.resetRemote(ctx, p, o, dir)
 	}
 	names, err := s.Store.ResetFailedLogins(ctx, org, p.Actor, source(ctx))
 	if err == nil {
@@ -81,6 +99,12 @@ func (s *Server) resetFailedLogins(ctx context.Context, p Principal, org string)
 func (s *Server) setPassword(ctx context.Context, p Principal, org, username string, chosen optionalString) (generated string, err error) {
 	if err := s.manage(p, org); err != nil {
 		return "", err
+	}
+	if o, dir, err := s.remote(ctx, org); err != nil || dir != nil {
+		if err != nil {
+			return "", err
+		}
+		return s.setPasswordRemote(ctx, p, o, dir, username, chosen)
 	}
 	pw := chosen.Value
 	if chosen.Set {

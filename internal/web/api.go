@@ -69,11 +69,11 @@ func (s *Server) apiTable() []apiRoute {
 		{"GET " + org + "/users", managers, s.apiUsers, nil},
 		{"POST " + org + "/users", managers, s.apiUserCreate, nil},
 		{"POST " + org + "/users/reset-failed-logins", managers, s.apiResetFailedLogins, nil},
-		{"GET " + user, managers, nil, s.apiUser},
+		{"GET " + user, managers, s.apiUserAny, s.apiUser},
 		{"PATCH " + user, managers, s.apiUserUpdate, nil},
 		{"DELETE " + user, managers, s.apiUserDelete, nil},
 		{"POST " + user + "/lock", managers, s.apiUserLock, nil},
-		{"POST " + user + "/unlock", managers, nil, s.apiUserUnlock},
+		{"POST " + user + "/unlock", managers, s.apiUserUnlockAny, s.apiUserUnlock},
 		{"POST " + user + "/password", managers, s.apiUserPassword, nil},
 		{"POST " + user + "/failed-logins", hosts, s.apiFailedLogins, nil},
 		{"POST " + org + "/authenticate", hosts, s.apiAuthenticate, nil},
@@ -92,7 +92,9 @@ func (s *Server) apiTable() []apiRoute {
 // answers unknown API paths and methods with the error shape.
 func (s *Server) apiRoutes(mux *http.ServeMux) {
 	for _, rt := range s.apiTable() {
-		if rt.call != nil {
+		// With remote directories configured, a hot path's org may be one
+		// the store cannot answer for alone: it takes the ordinary way.
+		if rt.call != nil && (rt.handle == nil || len(s.Remote) == 0) {
 			mux.Handle(rt.pattern, s.apiServeCall(rt))
 			continue
 		}

@@ -63,6 +63,13 @@ func newAPIFixture(t testing.TB, s *store.Store) *apiFixture {
 // render; nil means the fixture's plain answers.
 func newAPIFixtureWith(t testing.TB, s *store.Store, render store.FollowUpRenderer) *apiFixture {
 	t.Helper()
+	return newAPIFixtureConfig(t, s, render, nil)
+}
+
+// newAPIFixtureConfig is newAPIFixtureWith with the server's configuration
+// changed by tweak, when it is not nil.
+func newAPIFixtureConfig(t testing.TB, s *store.Store, render store.FollowUpRenderer, tweak func(*web.Config)) *apiFixture {
+	t.Helper()
 	f := &apiFixture{store: s, tokens: map[string]string{}, now: time.Date(2026, 11, 23, 9, 30, 0, 0, time.UTC)}
 	s.Now = f.clock
 	for _, org := range []string{orgA, orgB} {
@@ -87,7 +94,11 @@ func newAPIFixtureWith(t testing.TB, s *store.Store, render store.FollowUpRender
 	if render == nil {
 		render = f.answer
 	}
-	srv, err := web.New(web.Config{Store: s, Answer: render, Now: f.clock, Directories: []string{"corp"}})
+	cfg := web.Config{Store: s, Answer: render, Now: f.clock, Directories: []string{"corp"}}
+	if tweak != nil {
+		tweak(&cfg)
+	}
+	srv, err := web.New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -13,3 +13,18 @@ func (s *Server) apiUser(w http.ResponseWriter, r *http.Request, c *apiCall) err
 	writeJSON(w, http.StatusOK, toUserJSON(slug, u, s.Now()))
 	return nil
 }
+
+// apiUserAny shows one user of the org, from its directory: the route
+// when remote directories are configured.
+func (s *Server) apiUserAny(w http.ResponseWriter, r *http.Request, p Principal) error {
+	slug, username, err := userParams(r)
+	if err != nil {
+		return err
+	}
+	u, err := s.userAny(r.Context(), p, slug, username)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toUserJSON(slug, u, s.Now()))
+	return nil
+}

@@ -22,3 +22,22 @@ func (s *Server) apiUserUnlock(w http.ResponseWriter, r *http.Request, c *apiCal
 	writeJSON(w, http.StatusOK, toUserJSON(slug, u, s.Now()))
 	return nil
 }
+
+// apiUserUnlockAny unlocks a user in the org's directory: the route when
+// remote directories are configured. A lock changed since the directory's
+// lookup is a conflict, and nothing is lifted.
+func (s *Server) apiUserUnlockAny(w http.ResponseWriter, r *http.Request, p Principal) error {
+	slug, username, err := userParams(r)
+	if err == nil {
+		err = readJSONBody(r, &struct{}{}, true)
+	}
+	if err != nil {
+		return err
+	}
+	u, err := s.unlock(r.Context(), p, slug, username)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, toUserJSON(slug, u, s.Now()))
+	return nil
+}

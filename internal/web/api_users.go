@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"net/http"
 
 	"github.com/unlockd/unlockd/internal/domain"
@@ -26,7 +27,7 @@ func (s *Server) apiUsers(w http.ResponseWriter, r *http.Request, _ Principal) e
 		return err
 	}
 	f.AfterUsername, f.Limit = pg.after, pg.limit
-	users, err := s.Store.ListUsers(r.Context(), slug, f)
+	users, err := s.listUsers(r.Context(), slug, f)
 	if err != nil {
 		return err
 	}
@@ -60,4 +61,34 @@ func userFilter(r *http.Request) (store.UserFilter, error) {
 		f.Status, f.Reason = domain.StatusLocked, reason
 	}
 	return f, nil
+}
+
+// listUsers lists the org's users: from its directory, which lists locked
+// accounts only, or from the store.
+func (s *Server) listUsers(ctx context.Context, slug string, f store.UserFilter) ([]domain.User, error) {
+	o, dir, err := s.remote(ctx, slug)
+	if err != nil || dir == nil {
+		if err != nil {
+			return nil, err
+		}
+		return s.Store.ListUsers(ctx, slug, f)
+	}
+	if f.Status == domain.StatusActive {
+		return nil, domain.Errorf(domain.CodeInvalid, "directory %s lists locked accounts only", dir.Name())
+	}
+	users, err := s.listRemote(ctx, o, dir, f.AfterUsername, remoteListLimit)
+	if err != nil {
+		return nil, err
+	}
+	limit := f.Limit
+	if limit <= 0 {
+		limit = remoteListLimit
+	}
+	out := users[:0]
+	for _, u := range users {
+		if (f.Reason == "" || (u.Lock != nil && u.Lock.Reason == f.Reason)) && len(out) < limit {
+			out = append(out, u)
+		}
+	}
+	return out, nil
 }

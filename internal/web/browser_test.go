@@ -13,6 +13,9 @@ import (
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/unlockd/unlockd/internal/directory/ldap"
+	"github.com/unlockd/unlockd/internal/domain"
+	"github.com/unlockd/unlockd/internal/ldaptest"
 	"github.com/unlockd/unlockd/internal/totp"
 	"github.com/unlockd/unlockd/internal/web"
 )
@@ -190,4 +193,77 @@ func screenshot(t *testing.T, ctx context.Context, name string) string {
 		t.Fatalf("screenshot %s: %v, %v", path, fi, err)
 	}
 	return path
+}
+
+// TestBrowserLDAPOrg: an admin of an org whose accounts live in a real
+// slapd opens its locked users in the browser, sees the user locked by
+// failed binds and the admin-locked one, and unlocks the first from its
+// page: slapd lifts the lock (a fresh search and a bind say so) and the
+// admin lock stays.
+func TestBrowserLDAPOrg(t *testing.T) {
+	ctx := newChromium(t)
+	slapd := ldaptest.Start(t)
+	orgDN := slapd.AddOrg(t, "acme")
+	jsmith := slapd.AddUser(t, orgDN, ldaptest.User{Username: "jsmith", Password: "pw-jsmith"})
+	slapd.FailBinds(t, jsmith, 3)
+	boss := slapd.AddUser(t, orgDN, ldaptest.User{Username: "boss", Password: "pw-boss",
+		Attrs: map[string][]string{"pwdAccountLockedTime": {"000001010000Z"}}})
+	dir, err := ldap.Open("corp", ldap.Config{Server: ldap.OpenLDAP, URL: slapd.URL(), StartTLS: true, CAFile: slapd.CAFile(),
+		BindDN: ldaptest.ServiceDN, BindPassword: ldaptest.ServicePassword, BaseDN: "ou={org}," + ldaptest.Suffix,
+		UserFilter: "(uid={username})", Timeout: 3 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { dir.Close() })
+	f := newUIFixtureWith(t, func(c *web.Config) {
+		c.Directories = []string{"corp"}
+		c.Remote = map[string]domain.Directory{"corp": dir}
+	})
+	if _, err := f.Store.ChangeOrg(context.Background(), "acme", func(o *domain.Org) error { o.Directory = "corp"; return nil }, "test", "cli"); err != nil {
+		t.Fatal(err)
+	}
+	base := f.Server.URL
+	text := func(css string) string { t.Helper(); return pageText(t, ctx, css) }
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/signin"),
+		chromedp.SetValue(chromedp.CSS(`input[name=email]`), uiAdminAcme),
+		chromedp.SetValue(chromedp.CSS(`input[name=password]`), uiPassword)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(`form[action="/signin"] button`))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(ctx, chromedp.NavigateResponse(base+"/orgs/acme/users")); err != nil {
+		t.Fatal(err)
+	}
+	list := text("main")
+	if !strings.Contains(list, "directory corp") || !strings.Contains(list, "jsmith") || !strings.Contains(list, "boss") ||
+		strings.Contains(list, "alice") {
+		t.Fatalf("the locked users of the LDAP org:\n%s", list)
+	}
+	screenshot(t, ctx, "ldap-users.png")
+	if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(`a[href="/orgs/acme/users/jsmith"]`))); err != nil {
+		t.Fatal(err)
+	}
+	if got := text("main .pagehead h2"); !strings.Contains(got, "locked") {
+		t.Fatalf("jsmith's page reads %q", got)
+	}
+	if _, err := chromedp.RunResponse(ctx, chromedp.Click(chromedp.CSS(`form[action="/orgs/acme/users/jsmith/unlock"] button`))); err != nil {
+		t.Fatal(err)
+	}
+	if got := text(".flash"); !strings.Contains(strings.ToLower(got), "jsmith is unlocked") {
+		t.Fatalf("after unlocking, the flash reads %q", got)
+	}
+	if got := text("main .pagehead h2"); !strings.Contains(got, "active") {
+		t.Errorf("jsmith's page after the unlock reads %q", got)
+	}
+	screenshot(t, ctx, "ldap-user.png")
+	if v := slapd.Attr(t, jsmith, "pwdAccountLockedTime"); len(v) != 0 {
+		t.Errorf("jsmith is still locked in slapd: %v", v)
+	}
+	if err := slapd.Bind(t, jsmith, "pw-jsmith"); err != nil {
+		t.Errorf("jsmith cannot bind after the unlock: %v", err)
+	}
+	if v := slapd.Attr(t, boss, "pwdAccountLockedTime"); len(v) != 1 || v[0] != "000001010000Z" {
+		t.Errorf("boss's admin lock = %v", v)
+	}
 }

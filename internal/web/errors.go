@@ -2,6 +2,7 @@ package web
 
 import (
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"net/http"
 
@@ -16,8 +17,11 @@ const (
 	codeTooLarge        domain.Code = "too_large"
 	codeUnsupportedType domain.Code = "unsupported_media_type"
 	codeMethod          domain.Code = "method_not_allowed"
-	// The database did not answer (store.IsUnavailable): try again soon.
+	// The database did not answer (store.IsUnavailable), or an org's
+	// remote directory (a temporary directoryError): try again soon.
 	codeUnavailable domain.Code = "unavailable"
+	// An org's remote directory gave an answer that cannot be acted on.
+	codeBadGateway domain.Code = "directory_error"
 )
 
 // status maps an error code to its HTTP status: the one place that does.
@@ -47,6 +51,8 @@ func status(c domain.Code) int {
 		return http.StatusMethodNotAllowed
 	case codeUnavailable:
 		return http.StatusServiceUnavailable
+	case codeBadGateway:
+		return http.StatusBadGateway
 	}
 	return http.StatusInternalServerError
 }
@@ -63,7 +69,14 @@ type errorBody struct {
 // that says the database did not answer.
 func errorCode(err error) domain.Code {
 	code := domain.ErrorCode(err)
-	if code == domain.CodeInternal && store.IsUnavailable(err) {
+	var de *directoryError
+	switch {
+	case code != domain.CodeInternal:
+	case errors.As(err, &de) && domain.IsTemporary(de.err):
+		return codeUnavailable
+	case de != nil:
+		return codeBadGateway
+	case store.IsUnavailable(err):
 		return codeUnavailable
 	}
 	return code
@@ -71,7 +84,13 @@ func errorCode(err error) domain.Code {
 
 // errorMessage is the message shown for err.
 func errorMessage(err error) string {
-	if errorCode(err) == codeUnavailable {
+	var de *directoryError
+	switch {
+	case errors.As(err, &de) && errorCode(err) == codeUnavailable:
+		return "directory " + de.name + " did not answer; nothing was changed; try again shortly"
+	case de != nil:
+		return de.Error()
+	case errorCode(err) == codeUnavailable:
 		return "the database is unavailable; try again shortly"
 	}
 	return domain.ErrorMessage(err)

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/unlockd/unlockd/internal/domain"
 	"github.com/unlockd/unlockd/internal/password"
 	"github.com/unlockd/unlockd/internal/store"
 )
@@ -42,6 +43,13 @@ type Config struct {
 	// (directories[].name), which an org's directory may name besides
 	// builtin.
 	Directories []string
+	// Remote are the configured remote directories' adapters, by name:
+	// for an org whose directory is one, the UI's and the API's users,
+	// unlock, lock, bulk reset and password ask it (remote.go).
+	Remote map[string]domain.Directory
+	// DirectoryWait bounds what a person waits for a remote directory;
+	// DefaultDirectoryWait when zero.
+	DirectoryWait time.Duration
 }
 
 // SignInLimits bound password checks and sign-in attempts (DESIGN:
@@ -107,6 +115,9 @@ func New(cfg Config) (*Server, error) {
 	}
 	if cfg.Log == nil {
 		cfg.Log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.DirectoryWait <= 0 {
+		cfg.DirectoryWait = DefaultDirectoryWait
 	}
 	if cfg.RequireTOTP == "" {
 		cfg.RequireTOTP = RequireTOTPStaff

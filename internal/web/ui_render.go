@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"html/template"
 	"io/fs"
@@ -153,9 +154,21 @@ func (u *ui) takeFlash(w http.ResponseWriter, r *http.Request) *flash {
 // a flash message on the page at to; any other error is returned, for the
 // error page (not found, forbidden, internal).
 func (u *ui) done(w http.ResponseWriter, r *http.Request, to string, err error, okMsg string) error {
+	var de *directoryError
 	switch domain.ErrorCode(err) {
 	case domain.CodeConflict, domain.CodeInvalid, domain.CodeWeakPassword:
 		u.setFlash(w, "error", domain.ErrorMessage(err))
+	case domain.CodeInternal:
+		// An org's directory that did not answer, or answered wrongly: a
+		// message on the page the person came from, nothing done.
+		if !errors.As(err, &de) {
+			if err != nil {
+				return err
+			}
+			u.setFlash(w, "ok", okMsg)
+			break
+		}
+		u.setFlash(w, "error", errorMessage(err))
 	default:
 		if err != nil {
 			return err

@@ -1,27 +1,17 @@
 package sqltable
 
 import (
-	"crypto/rand"
 	"database/sql"
 	"net"
 	"net/url"
-	"os"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/go-sql-driver/mysql"
 
+	"github.com/unlockd/unlockd/internal/sqltabletest"
 	"github.com/unlockd/unlockd/internal/store"
 	"github.com/unlockd/unlockd/internal/storetest"
 )
-
-// EnvMySQL names the variable holding a MySQL/MariaDB DSN for the tests;
-// without it they use the server on 127.0.0.1:3306 as root, and skip when
-// it does not answer, unless CI is set: then they fail.
-const EnvMySQL = "UNLOCKD_TEST_MYSQL"
-
-const defaultMySQL = "root@tcp(127.0.0.1:3306)/test"
 
 // engine is a database the tests run against: a fresh schema or database
 // of its own, reached through dsn, and its DDL for the made-up application
@@ -112,44 +102,7 @@ func mustDB(tb testing.TB, e engine) *sql.DB {
 // and returns its DSN; it is dropped when the test ends.
 func mysqlDatabase(t *testing.T) string {
 	t.Helper()
-	dsn := os.Getenv(EnvMySQL)
-	if dsn == "" {
-		dsn = defaultMySQL
-	}
-	cfg, err := mysql.ParseDSN(dsn)
-	if err != nil {
-		t.Fatalf("%s: %v", EnvMySQL, err)
-	}
-	if c, err := net.DialTimeout("tcp", cfg.Addr, 2*time.Second); err != nil {
-		if os.Getenv("CI") != "" || os.Getenv(EnvMySQL) != "" {
-			t.Fatalf("MySQL/MariaDB on %s is required (CI or %s is set) but unreachable: %v", cfg.Addr, EnvMySQL, err)
-		}
-		t.Skipf("MySQL/MariaDB tests skipped: nothing answers on %s (set %s to a DSN)", cfg.Addr, EnvMySQL)
-	} else {
-		c.Close()
-	}
-	cfg.DBName = "" // the server only: the DSN's database need not exist
-	admin, err := sql.Open("mysql", cfg.FormatDSN())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer admin.Close()
-	name := "unlockd_sqltable_" + strings.ToLower(rand.Text()[:12])
-	if _, err := admin.Exec("CREATE DATABASE " + name); err != nil {
-		t.Fatalf("the MySQL/MariaDB server on %s is required but unusable: %v", cfg.Addr, err)
-	}
-	t.Cleanup(func() {
-		db, err := sql.Open("mysql", cfg.FormatDSN())
-		if err != nil {
-			return
-		}
-		defer db.Close()
-		if _, err := db.Exec("DROP DATABASE " + name); err != nil {
-			t.Logf("drop database %s: %v", name, err)
-		}
-	})
-	cfg.DBName = name
-	return cfg.FormatDSN()
+	return sqltabletest.MySQLDatabase(t, "unlockd_sqltable_")
 }
 
 // viaAddr returns e's DSN with the server's address replaced by addr
