@@ -203,8 +203,8 @@ type Answer struct {
 // RecordApply records the directory's answer for owner's applying item a,
 // in one transaction: the item's new state, the audit entry naming the
 // directory, and the reply when it is due — for a decision, once no item
-// of the request is applying any more (all its items, FollowUpApplied);
-// for an approval that was
+// of the request is applying any more (all its items, FollowUpApplied,
+// with the request's link if it asked for one); for an approval that was
 // applied, the "approved" answer; for a use of the request's link, once
 // none of the items it made applying is (FollowUpConfirmed). An item queued
 // again (the lock changed, the directory refused) gets no answer of its
@@ -292,7 +292,8 @@ func applyAudit(a Applying, ans Answer, messageID string) domain.AuditEntry {
 }
 
 // queueAppliedReply queues the reply to request r's message once none of
-// its items is applying any more: every item as it ended.
+// its items is applying any more: every item as it ended, and the
+// request's confirmation link when it asked for one (replyLink).
 func (s *Store) queueAppliedReply(ctx context.Context, tx *sqlx.Tx, render FollowUpRenderer, r Request) error {
 	var rows []requestRow
 	if err := sqlx.SelectContext(ctx, tx, &rows, tx.Rebind(selectRequests+` WHERE ri.decision_id = ? ORDER BY ri.id`), r.DecisionID); err != nil {
@@ -308,8 +309,12 @@ func (s *Store) queueAppliedReply(ctx context.Context, tx *sqlx.Tx, render Follo
 	if render == nil || r.ContactEmail == "" {
 		return nil
 	}
+	link, err := s.replyLink(ctx, tx, r.DecisionID, items) // confirm_apply.go
+	if err != nil {
+		return err
+	}
 	m, err := render(FollowUp{Kind: FollowUpApplied, DecisionID: r.DecisionID, To: r.ContactEmail, Subject: r.Subject,
-		MessageID: r.MessageID, Items: items})
+		MessageID: r.MessageID, Items: items, Confirm: link})
 	if err != nil {
 		return fmt.Errorf("store: render the reply to decision %d: %w", r.DecisionID, err)
 	}

@@ -147,3 +147,59 @@ func TestConfirmLinkRemoteLockChanged(t *testing.T) {
 		}
 	})
 }
+
+// TestConfirmLinkWithApplyingItemRepliesOnce: a contact of a builtin org
+// that confirms every request and of an org on a remote directory sends a
+// signed request for a user of each. The decision's reply waits for the
+// directory's answer and carries the link, made in that transaction; the
+// link then unlocks the builtin user, with its own threaded answer.
+func TestConfirmLinkWithApplyingItemRepliesOnce(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		now := withClock(s).Now().Truncate(time.Second)
+		s.ConfirmTTL = linkTTL
+		org := remoteOrg(t, s)
+		p := domain.DefaultPolicy()
+		p.EmailConfirmation = domain.ConfirmAlways
+		mustOrg(t, s, "beta", &p)
+		mustContact(t, s, "beta", contactAddr)
+		mustFailedLock(t, s, "beta", "jsmith", now)
+		l := store.Lookup{Users: map[string]domain.User{"sam": ldapUser("sam", domain.LockFailedLogins, "m", now)}}
+		d, token := decideRemoteWithLink(t, s, org, "<cr3@acme.example>", verified(contactAddr, "sam", "jsmith"), l)
+		if token != "" || !d.Decision.Confirm || !d.Decision.Applying() {
+			t.Fatalf("decision %+v made link %q at once; want it with the reply, after the directory's answer", d.Decision, token)
+		}
+		if n := len(mailTo(t, s, contactAddr)); n != 0 {
+			t.Fatalf("%d replies before the directory answered", n)
+		}
+		var a answers
+		it := claimOne(t, s)
+		if err := s.RecordApply(ctx, "w1", it, store.Answer{State: domain.ItemApplied}, a.render); err != nil {
+			t.Fatal(err)
+		}
+		if len(a.got) != 1 || a.got[0].Kind != store.FollowUpApplied || a.got[0].Confirm == nil || len(a.got[0].Confirm.Token) != 43 ||
+			a.got[0].Confirm.TTL != linkTTL {
+			t.Fatalf("answers = %+v; want the reply with a link", a.got)
+		}
+		states := map[string]domain.Item{}
+		for _, it := range a.got[0].Items {
+			states[it.Username] = it
+		}
+		if states["sam"].State != domain.ItemApplied || states["jsmith"].State != domain.ItemPending || !states["jsmith"].Confirmable {
+			t.Fatalf("reply items = %+v", a.got[0].Items)
+		}
+		if n := len(mailTo(t, s, contactAddr)); n != 1 {
+			t.Fatalf("%d replies, want 1", n)
+		}
+		c, err := s.Confirm(ctx, a.got[0].Confirm.Token, "http:abc", a.render)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Unlocked() != 1 || len(a.got) != 2 || a.got[1].Kind != store.FollowUpConfirmed {
+			t.Fatalf("confirmation %+v, answers %+v", c, a.got)
+		}
+		wantUnlocked(t, s, "beta", "jsmith")
+		if n := len(mailTo(t, s, contactAddr)); n != 2 {
+			t.Errorf("%d mails to the contact, want the reply and the confirmed answer", n)
+		}
+	})
+}
