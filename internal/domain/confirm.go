@@ -105,6 +105,12 @@ type Confirmed struct {
 //     and the item applied, unless the rules still queue it (a deliberate
 //     lock, auto_unlock off, the hourly limit reached), in which case it
 //     stays pending with that reason.
+//   - An item of a remote directory (Item.Directory) is decided on the
+//     lock its lookup found (Item.Lock), the user as the directory
+//     described it then; where it would be applied it becomes applying
+//     instead, as a reviewer's approval makes it (Item.ApproveRemote):
+//     the directory's conditional unlock follows the commit and lifts
+//     only that lock, so an admin lock set meanwhile is never lifted.
 //
 // It returns the open items as they end; nothing else is changed.
 func (l *ConfirmLink) Confirm(accounts []Account, items []Item, by string, now time.Time) ([]Confirmed, error) {
@@ -119,13 +125,21 @@ func (l *ConfirmLink) Confirm(accounts []Account, items []Item, by string, now t
 			continue
 		}
 		q := asked{authenticated: true, confirmed: true}
-		it.State, it.Reason = q.outcome(u, a.Org.Policy, a.RecentUnlocks+applied[a.Org.ID], now)
-		if it.State == ItemApplied {
+		st, reason := q.outcome(u, a.Org.Policy, a.RecentUnlocks+applied[a.Org.ID], now)
+		switch {
+		case st == ItemApplied && it.Directory != "":
+			if err := it.ApproveRemote(by, ConfirmNote, now); err != nil {
+				return nil, err
+			}
+			applied[a.Org.ID]++
+		case st == ItemApplied:
 			if _, err := u.Unlock(now); err != nil {
 				return nil, err
 			}
 			applied[a.Org.ID]++
-			it.DecidedBy, it.DecidedAt, it.Note = by, now, ConfirmNote
+			it.State, it.Reason, it.DecidedBy, it.DecidedAt, it.Note = st, reason, by, now, ConfirmNote
+		default:
+			it.State, it.Reason = st, reason
 		}
 		out = append(out, Confirmed{Item: it, User: u, Org: a.Org})
 	}
@@ -147,12 +161,26 @@ func openItem(accounts []Account, it Item, now time.Time) (Account, User, bool) 
 			continue
 		}
 		u, ok := a.Users[it.Username]
+		if it.Directory != "" {
+			u, ok = it.lookedUp(), it.Lock != nil
+		}
 		if !ok || u.ID != it.UserID || !u.LockedAt(now) {
 			return Account{}, User{}, false
 		}
 		return a, u, true
 	}
 	return Account{}, User{}, false
+}
+
+// lookedUp is the user of an item of a remote directory as its lookup
+// described it: the username and the lock the item carries.
+func (it Item) lookedUp() User {
+	u := User{ID: it.UserID, OrgID: it.OrgID, Username: it.Username}
+	if it.Lock != nil {
+		l := *it.Lock
+		u.Lock = &l
+	}
+	return u
 }
 
 // confirmable reports whether the link of a request decided as q would be

@@ -252,3 +252,51 @@ type confirmedWant struct {
 	reason   QueueReason
 	unlocked bool
 }
+
+// TestConfirmLinkRemote: an item of a remote directory is confirmed on the
+// lock its lookup found, never on a builtin user of the same name: it
+// becomes applying, by the contact, with the lock kept for the directory's
+// conditional unlock; a looked-up admin lock stays queued, an item without
+// a lock or whose lock ran out is not open, and the hourly limit counts
+// what becomes applying.
+func TestConfirmLinkRemote(t *testing.T) {
+	remote := func(name string, l *Lock) Item {
+		return Item{ID: 2000 + int64(len(name)), OrgID: 1, Username: name, State: ItemPending, Reason: QueueUnverifiedSender,
+			UnverifiedSender: true, Confirmable: true, Directory: "corp", Lock: l}
+	}
+	corp := func(limit, recent int) []Account {
+		return []Account{acme(func(a *Account) {
+			a.Org.Directory = "corp"
+			a.Org.Policy.MaxRequestsPerHour, a.RecentUnlocks = limit, recent
+		})}
+	}
+	const by = "email:it@acme.example"
+	failed := &Lock{Reason: LockFailedLogins, At: testNow.Add(-time.Hour), Mark: "20261123080000Z"}
+	l := ConfirmLink{ID: 1, DecisionID: 7, ExpiresAt: testNow.Add(time.Hour)}
+	got, err := l.Confirm(corp(0, 0), []Item{remote("jsmith", failed), remote("boss", adminLock()), remote("nolock", nil),
+		remote("ranout", &Lock{Reason: LockFailedLogins, At: testNow.Add(-2 * time.Hour), Expires: testNow.Add(-time.Minute)})}, by, testNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 2 {
+		t.Fatalf("confirmed %+v, want jsmith and boss", got)
+	}
+	j := got[0].Item
+	if j.Username != "jsmith" || j.State != ItemApplying || j.Reason != "" || j.DecidedBy != by || j.Note != ConfirmNote ||
+		!j.DecidedAt.Equal(testNow) || j.Lock == nil || *j.Lock != *failed || j.Directory != "corp" {
+		t.Errorf("jsmith = %+v; want applying in corp with the looked-up lock", j)
+	}
+	if got[0].User.ID != 0 || got[0].User.Lock == nil {
+		t.Errorf("jsmith's user = %+v; want the lookup's, not builtin user 100", got[0].User)
+	}
+	if b := got[1].Item; b.Username != "boss" || b.State != ItemPending || b.Reason != QueueAdminLock {
+		t.Errorf("boss = %+v; want the admin lock queued", b)
+	}
+
+	l = ConfirmLink{ID: 2, DecisionID: 8, ExpiresAt: testNow.Add(time.Hour)}
+	got, err = l.Confirm(corp(2, 1), []Item{remote("jsmith", failed), remote("second", failed)}, by, testNow)
+	if err != nil || len(got) != 2 || got[0].Item.State != ItemApplying || got[1].Item.State != ItemPending ||
+		got[1].Item.Reason != QueueRateLimited {
+		t.Errorf("under the hourly limit: %+v, %v", got, err)
+	}
+}

@@ -258,3 +258,27 @@ func TestConfirmLinkRendering(t *testing.T) {
 		t.Errorf("a reply without a link: %v\n%s", err, mails[0].Text)
 	}
 }
+
+// TestAppliedReplyCarriesTheLink: the reply written once a remote
+// directory answered carries the request's link, made with it, for the
+// items bound to it; without a link they read as queued for review.
+func TestAppliedReplyCarriesTheLink(t *testing.T) {
+	r := mustRenderer(t, "")
+	r.PublicURL = "https://unlock.example.com/"
+	link := withLink(store.DecisionMail{}).Confirm
+	f := store.FollowUp{Kind: store.FollowUpApplied, To: contactAddr, Subject: "Unlock", MessageID: "req@acme.example",
+		Items: []domain.Item{{OrgID: 1, Username: "sam", State: domain.ItemApplied},
+			confirmable(pending("bob", domain.QueueAwaitingConfirmation))}, Confirm: link}
+	m, err := r.Answer(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const url = "https://unlock.example.com/confirm/" + "Zm9vYmFyLWEtc2FtcGxlLXRva2VuLW9mLTQzLWNoYXJz"
+	if !strings.Contains(m.Text, url) || !strings.Contains(m.HTML, `href="`+url+`"`) || !strings.Contains(m.Text, "sam") {
+		t.Errorf("the applied reply has no link:\n%s", m.Text)
+	}
+	f.Confirm = nil
+	if m, err = r.Answer(f); err != nil || strings.Contains(m.Text, "/confirm/") || !strings.Contains(m.Text, "bob: queued for review") {
+		t.Errorf("the applied reply without a link: %v\n%s", err, m.Text)
+	}
+}

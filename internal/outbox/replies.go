@@ -69,15 +69,19 @@ func (r *Renderer) Answer(a store.FollowUp) (domain.Mail, error) {
 
 // applied renders the reply to a request whose unlocks waited for a
 // remote directory: the decision's reply, written once every answer is in,
-// saying "unlocked" only for what the directory lifted.
+// saying "unlocked" only for what the directory lifted, with the
+// request's confirmation link when it has one (store.FollowUp.Confirm).
 func (r *Renderer) applied(a store.FollowUp) (domain.Mail, error) {
 	if a.To == "" {
 		return domain.Mail{}, fmt.Errorf("outbox: reply to decision %d has no recipient", a.DecisionID)
 	}
 	data := ReplyData{Kind: "decision", Verdict: domain.VerdictAccepted, Subject: a.Subject, LoopID: r.loopID}
 	for _, it := range a.Items {
-		it.Confirmable = false
+		it.Confirmable = it.Confirmable && a.Confirm != nil // no link: nothing waits for one
 		data.add(it)
+	}
+	if err := r.link(&data, a.Confirm); err != nil {
+		return domain.Mail{}, err
 	}
 	m, err := r.reply(data, a.To, a.Subject, a.MessageID, nil)
 	if err != nil {

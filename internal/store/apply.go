@@ -20,6 +20,10 @@ const (
 	// ApplyForApproval: a reviewer approved a queued item; the
 	// "approved" answer waits for the directory's.
 	ApplyForApproval = "approval"
+	// ApplyForConfirm: the contact confirmed the request by its link; the
+	// "confirmed" answer waits for the directory's answers to every item
+	// the link made applying.
+	ApplyForConfirm = "confirm"
 )
 
 // FollowUpRequeued is the kind of the notice to staff that an item the
@@ -146,9 +150,10 @@ func (s *Store) NextApplyDue(ctx context.Context) (time.Time, bool, error) {
 }
 
 // recentApplying is recentUnlocks for the unlocks a contact's requests
-// decided for a remote directory that still wait for its answer.
+// (decided, or confirmed by link) for a remote directory that still wait
+// for its answer.
 const recentApplying = `SELECT count(*) FROM (SELECT 1 FROM request_items
-	WHERE org_id = ? AND decided_by = ? AND state = 'applying' AND apply_for = 'decision' AND decided_at > ? LIMIT ?) x`
+	WHERE org_id = ? AND decided_by = ? AND state = 'applying' AND apply_for IN ('decision', 'confirm') AND decided_at > ? LIMIT ?) x`
 
 // ErrClaimLost is returned when a worker records an item whose claim is no
 // longer its own: another worker has it, or recorded it already.
@@ -198,8 +203,10 @@ type Answer struct {
 // RecordApply records the directory's answer for owner's applying item a,
 // in one transaction: the item's new state, the audit entry naming the
 // directory, and the reply when it is due — for a decision, once no item
-// of the request is applying any more (all its items, FollowUpApplied); for
-// an approval that was applied, the "approved" answer. An item queued
+// of the request is applying any more (all its items, FollowUpApplied,
+// with the request's link if it asked for one); for an approval that was
+// applied, the "approved" answer; for a use of the request's link, once
+// none of the items it made applying is (FollowUpConfirmed). An item queued
 // again (the lock changed, the directory refused) gets no answer of its
 // own: staff are told (FollowUpRequeued) and decide it, as any queued
 // item. ErrClaimLost when the item is no longer owner's.
@@ -216,6 +223,13 @@ func (s *Store) RecordApply(ctx context.Context, owner string, a Applying, ans A
 			return fmt.Errorf("store: record apply of item %d: %w", a.ID, err)
 		} else if n == 0 {
 			return ErrClaimLost
+		}
+		// Answers for items of one decision take turns, so that the last
+		// one sees every other and writes the reply (PostgreSQL; SQLite
+		// writes one transaction at a time).
+		var id int64
+		if err := tx.GetContext(ctx, &id, tx.Rebind(`SELECT id FROM decisions WHERE id = ?`+s.forUpdate()), a.DecisionID); err != nil {
+			return fmt.Errorf("store: decision of item %d: %w", a.ID, err)
 		}
 		r, err := s.request(ctx, tx, a.ID, "")
 		if err != nil {
@@ -241,6 +255,8 @@ func (s *Store) RecordApply(ctx context.Context, owner string, a Applying, ans A
 			return s.queueFollowUp(ctx, tx, render, r, domain.ResolveApprove, a.Note, a.Username)
 		case a.For == ApplyForDecision:
 			return s.queueAppliedReply(ctx, tx, render, r)
+		case a.For == ApplyForConfirm:
+			return s.queueLinkApplied(ctx, tx, render, r)
 		}
 		return nil
 	})
@@ -251,14 +267,20 @@ func (s *Store) RecordApply(ctx context.Context, owner string, a Applying, ans A
 func applyAudit(a Applying, ans Answer, messageID string) domain.AuditEntry {
 	e := domain.AuditEntry{OrgID: a.Org.ID, Actor: a.DecidedBy, Action: domain.ActionUnlock, Target: a.Username,
 		Source: "message-id:" + messageID}
-	if a.For == ApplyForApproval {
+	switch a.For {
+	case ApplyForApproval:
 		e.Source = fmt.Sprintf("request:%d", a.ID)
+	case ApplyForConfirm:
+		e.Source = SourceConfirmLink
 	}
 	switch ans.State {
 	case domain.ItemApplied:
 		e.Note = fmt.Sprintf("unlocked in directory %s (lock %s)", a.Directory, a.Lock.Reason)
-		if a.For == ApplyForDecision {
+		switch a.For {
+		case ApplyForDecision:
 			e.Note = "verified email request; " + e.Note
+		case ApplyForConfirm:
+			e.Note = "request confirmed by link; " + e.Note
 		}
 	case domain.ItemNotLocked:
 		e.Note = fmt.Sprintf("directory %s: the account was not locked any more; nothing to lift", a.Directory)
@@ -270,7 +292,8 @@ func applyAudit(a Applying, ans Answer, messageID string) domain.AuditEntry {
 }
 
 // queueAppliedReply queues the reply to request r's message once none of
-// its items is applying any more: every item as it ended.
+// its items is applying any more: every item as it ended, and the
+// request's confirmation link when it asked for one (replyLink).
 func (s *Store) queueAppliedReply(ctx context.Context, tx *sqlx.Tx, render FollowUpRenderer, r Request) error {
 	var rows []requestRow
 	if err := sqlx.SelectContext(ctx, tx, &rows, tx.Rebind(selectRequests+` WHERE ri.decision_id = ? ORDER BY ri.id`), r.DecisionID); err != nil {
@@ -286,8 +309,12 @@ func (s *Store) queueAppliedReply(ctx context.Context, tx *sqlx.Tx, render Follo
 	if render == nil || r.ContactEmail == "" {
 		return nil
 	}
+	link, err := s.replyLink(ctx, tx, r.DecisionID, items) // confirm_apply.go
+	if err != nil {
+		return err
+	}
 	m, err := render(FollowUp{Kind: FollowUpApplied, DecisionID: r.DecisionID, To: r.ContactEmail, Subject: r.Subject,
-		MessageID: r.MessageID, Items: items})
+		MessageID: r.MessageID, Items: items, Confirm: link})
 	if err != nil {
 		return fmt.Errorf("store: render the reply to decision %d: %w", r.DecisionID, err)
 	}
@@ -322,22 +349,32 @@ func (s *Store) itemDirectory(ctx context.Context, tx *sqlx.Tx, r Request) (stri
 // with the audit entry of the approval; the unlock and the "approved"
 // answer follow the directory's answer (RecordApply).
 func (s *Store) approveRemote(ctx context.Context, tx *sqlx.Tx, r *Request, dir, note, actor, source string) error {
-	now := s.now()
-	if err := r.Item.ApproveRemote(actor, note, now); err != nil {
+	if err := r.Item.ApproveRemote(actor, note, s.now()); err != nil {
 		return err
 	}
-	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE request_items SET state = 'applying', reason = '', decided_by = ?,
-		note = ?, decided_at = ?, directory = ?, apply_for = ?, apply_since = ?, apply_due_at = ?, apply_tries = 0,
-		apply_calls = 0, apply_error = '', apply_claimed_by = NULL WHERE id = ? AND state = 'pending'`),
-		actor, r.Note, now, dir, ApplyForApproval, now, now, r.ID)
-	if err != nil {
-		return fmt.Errorf("store: approve request %d: %w", r.ID, err)
-	}
-	if n, err := res.RowsAffected(); err == nil && n == 0 {
-		return domain.Errorf(domain.CodeConflict, "request %d is no longer pending", r.ID)
+	r.Item.Directory = dir
+	if err := s.markApplying(ctx, tx, r.Item, ApplyForApproval); err != nil {
+		return err
 	}
 	return s.audit(ctx, tx, domain.AuditEntry{OrgID: r.OrgID, Actor: actor, Action: domain.ActionApprove, Target: r.Username,
 		Source: source, Note: joinNote(fmt.Sprintf("request %d; unlocking in directory %s", r.ID, dir), r.Note)})
+}
+
+// markApplying saves pending item it, made applying in its directory
+// (domain.Item.ApproveRemote), for what: due for the apply worker now,
+// with no tries or calls yet.
+func (s *Store) markApplying(ctx context.Context, tx *sqlx.Tx, it domain.Item, what string) error {
+	res, err := tx.ExecContext(ctx, tx.Rebind(`UPDATE request_items SET state = 'applying', reason = '', decided_by = ?,
+		note = ?, decided_at = ?, directory = ?, apply_for = ?, apply_since = ?, apply_due_at = ?, apply_tries = 0,
+		apply_calls = 0, apply_error = '', apply_claimed_by = NULL WHERE id = ? AND state = 'pending'`),
+		it.DecidedBy, it.Note, it.DecidedAt, it.Directory, what, it.DecidedAt, it.DecidedAt, it.ID)
+	if err != nil {
+		return fmt.Errorf("store: make request %d applying: %w", it.ID, err)
+	}
+	if n, err := res.RowsAffected(); err == nil && n == 0 {
+		return domain.Errorf(domain.CodeConflict, "request %d is no longer pending", it.ID)
+	}
+	return nil
 }
 
 // RemoteOrgs returns, by sender address (normalised, as on record), the

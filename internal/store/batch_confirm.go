@@ -4,7 +4,8 @@ package store
 var confirmColumns = []string{"decision_id", "token_hash", "created_at", "expires_at"}
 
 // writeConfirmations creates, in the batch's transaction, the one-time
-// link of each decision that asks for one (domain.Decision.Confirm), and
+// link of each decision that asks for one (domain.Decision.Confirm) and
+// is replied to now (not Applying: confirm_apply.go), and
 // returns each link's token by input index, for the reply to carry: the
 // store keeps only its hash, so the link exists exactly when the reply
 // that carries it is queued. With ConfirmTTL unset, there are none.
@@ -16,8 +17,8 @@ func (b *batch) writeConfirmations(w *writes) (map[int]*ConfirmMail, error) {
 	links := map[int]*ConfirmMail{}
 	var rows [][]any
 	for _, p := range w.decisions {
-		if !p.decision.Confirm {
-			continue
+		if !p.decision.Confirm || p.decision.Applying() {
+			continue // an applying decision's link comes with its reply (replyLink)
 		}
 		token, hash := newConfirmToken()
 		expires := b.now.Add(ttl)

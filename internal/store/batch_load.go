@@ -205,19 +205,9 @@ func (b *batch) loadCounts() error {
 			if limit == 0 {
 				continue
 			}
-			var n int
-			if err := b.tx.GetContext(b.ctx, &n, b.tx.Rebind(recentUnlocks),
-				c.OrgID, emailActor(c.Email), since, limit); err != nil {
-				return fmt.Errorf("store: recent unlocks of %s: %w", c.Email, err)
-			}
-			if b.orgs[c.OrgID].Remote() && n < limit {
-				// Unlocks still waiting for the directory count too.
-				var m int
-				if err := b.tx.GetContext(b.ctx, &m, b.tx.Rebind(recentApplying),
-					c.OrgID, emailActor(c.Email), since, limit-n); err != nil {
-					return fmt.Errorf("store: recent unlocks of %s: %w", c.Email, err)
-				}
-				n += m
+			n, err := recentByEmail(b.ctx, b.tx, b.orgs[c.OrgID], c.Email, since, limit) // confirm.go
+			if err != nil {
+				return err
 			}
 			b.unlocks[contactKey{c.OrgID, c.Email}] = n
 		}

@@ -54,6 +54,19 @@ func (c Confirmation) Unlocked() int {
 	return n
 }
 
+// Applying counts the users the link has a remote directory unlock: the
+// apply worker calls it after the commit, and the answer follows its
+// reply (SPEC §5).
+func (c Confirmation) Applying() int {
+	n := 0
+	for _, it := range c.Items {
+		if it.Item.State == domain.ItemApplying {
+			n++
+		}
+	}
+	return n
+}
+
 // newConfirmToken returns a new link token, 256 bits from crypto/rand in
 // base64url (43 characters), and its hash for storage.
 func newConfirmToken() (token, hash string) {
@@ -144,6 +157,13 @@ func (s *Store) useLink(ctx context.Context, tx *sqlx.Tx, l domain.ConfirmLink, 
 func (s *Store) saveConfirmed(ctx context.Context, tx *sqlx.Tx, c Confirmation, it domain.Confirmed, source string) error {
 	e := domain.AuditEntry{OrgID: it.Org.ID, Actor: emailActor(c.Contact), Target: it.Item.Username, Source: SourceConfirmLink}
 	note := fmt.Sprintf("request %d confirmed by link (%s)", it.Item.ID, source)
+	if it.Item.State == domain.ItemApplying {
+		if err := s.markApplying(ctx, tx, it.Item, ApplyForConfirm); err != nil {
+			return err
+		}
+		e.Action, e.Note = domain.ActionConfirm, fmt.Sprintf("%s; unlocking in directory %s", note, it.Item.Directory)
+		return s.audit(ctx, tx, e)
+	}
 	if it.Item.State == domain.ItemApplied {
 		if err := s.saveUser(ctx, tx, it.User); err != nil {
 			return err
@@ -162,27 +182,23 @@ func (s *Store) saveConfirmed(ctx context.Context, tx *sqlx.Tx, c Confirmation, 
 	return s.audit(ctx, tx, e)
 }
 
-// queueConfirmed queues the threaded answer saying what the link did.
+// queueConfirmed queues the threaded answer saying what the link did;
+// when it made items applying in a remote directory, the answer waits for
+// the directory's (queueLinkApplied).
 func (s *Store) queueConfirmed(ctx context.Context, tx *sqlx.Tx, render FollowUpRenderer, c Confirmation) error {
-	if render == nil {
+	if render == nil || c.Applying() > 0 {
 		return nil
-	}
-	f := FollowUp{Kind: FollowUpConfirmed, DecisionID: c.Link.DecisionID, To: c.Contact, Subject: c.Subject}
-	for _, it := range c.Items {
-		f.Usernames = append(f.Usernames, it.Item.Username)
-		f.Items = append(f.Items, it.Item)
 	}
 	var messageID string
 	if err := tx.GetContext(ctx, &messageID, tx.Rebind(`SELECT message_id FROM decisions WHERE id = ?`), c.Link.DecisionID); err != nil {
 		return fmt.Errorf("store: request of confirmation link: %w", err)
 	}
-	f.MessageID = messageID
-	m, err := render(f)
-	if err != nil {
-		return fmt.Errorf("store: render confirmed answer to decision %d: %w", c.Link.DecisionID, err)
+	items := make([]domain.Item, len(c.Items))
+	for i, it := range c.Items {
+		items[i] = it.Item
 	}
-	m.DecisionID = c.Link.DecisionID
-	return s.queueMail(ctx, tx, m)
+	return s.queueLinkAnswer(ctx, tx, render, FollowUp{Kind: FollowUpConfirmed, DecisionID: c.Link.DecisionID, To: c.Contact,
+		Subject: c.Subject, MessageID: messageID}, items)
 }
 
 // loadConfirmation reads the link of token and everything its use
@@ -217,9 +233,9 @@ func (s *Store) loadConfirmation(ctx context.Context, tx *sqlx.Tx, token, suffix
 	c.Link = domain.ConfirmLink{ID: link.ID, DecisionID: link.DecisionID, CreatedAt: link.CreatedAt.UTC(),
 		ExpiresAt: link.ExpiresAt.UTC(), UsedAt: timeOf(link.UsedAt)}
 	c.Contact, c.Subject, c.Authenticated = link.Sender, link.Subject, link.Auth
-	var ids []int64
-	if err := tx.SelectContext(ctx, &ids, tx.Rebind(`SELECT id FROM request_items WHERE decision_id = ? AND confirm ORDER BY id`+suffix),
-		link.DecisionID); err != nil {
+	var looked []lookedUpRow
+	if err := tx.SelectContext(ctx, &looked, tx.Rebind(`SELECT id, directory, lock_reason, lock_at, lock_expires_at, lock_mark
+		FROM request_items WHERE decision_id = ? AND confirm ORDER BY id`+suffix), link.DecisionID); err != nil {
 		return c, nil, nil, fmt.Errorf("store: items of confirmation link: %w", err)
 	}
 	var rows []requestRow
@@ -227,12 +243,39 @@ func (s *Store) loadConfirmation(ctx context.Context, tx *sqlx.Tx, token, suffix
 		link.DecisionID); err != nil {
 		return c, nil, nil, fmt.Errorf("store: items of confirmation link: %w", err)
 	}
+	if len(rows) != len(looked) {
+		return c, nil, nil, fmt.Errorf("store: items of confirmation link %d changed while read", link.ID)
+	}
 	items := make([]domain.Item, len(rows))
 	for i, r := range rows {
-		items[i] = r.request().Item
+		items[i] = looked[i].fill(r.request().Item)
 	}
 	accounts, err := s.confirmAccounts(ctx, tx, link.Sender, items, suffix)
 	return c, accounts, items, err
+}
+
+// lookedUpRow is what a request item of a remote directory keeps of its
+// lookup: the directory and the lock found.
+type lookedUpRow struct {
+	ID         int64        `db:"id"`
+	Directory  string       `db:"directory"`
+	LockReason string       `db:"lock_reason"`
+	LockAt     sql.NullTime `db:"lock_at"`
+	LockExpiry sql.NullTime `db:"lock_expires_at"`
+	LockMark   string       `db:"lock_mark"`
+}
+
+// fill sets it's directory and looked-up lock; an item of builtin has
+// neither.
+func (r lookedUpRow) fill(it domain.Item) domain.Item {
+	if !(domain.Org{Directory: r.Directory}).Remote() {
+		return it
+	}
+	it.Directory = r.Directory
+	if r.LockReason != "" {
+		it.Lock = &domain.Lock{Reason: domain.LockReason(r.LockReason), At: timeOf(r.LockAt), Expires: timeOf(r.LockExpiry), Mark: r.LockMark}
+	}
+	return it
 }
 
 // confirmAccounts returns the accounts of the items' orgs where sender is
@@ -242,7 +285,11 @@ func (s *Store) loadConfirmation(ctx context.Context, tx *sqlx.Tx, token, suffix
 func (s *Store) confirmAccounts(ctx context.Context, tx *sqlx.Tx, sender string, items []domain.Item, suffix string) ([]domain.Account, error) {
 	orgIDs, userIDs := map[int64]bool{}, map[int64]bool{}
 	for _, it := range items {
-		if it.OrgID != 0 && it.UserID != 0 {
+		switch {
+		case it.OrgID == 0:
+		case it.Directory != "": // the user is the lookup's (domain.ConfirmLink.Confirm)
+			orgIDs[it.OrgID] = true
+		case it.UserID != 0:
 			orgIDs[it.OrgID], userIDs[it.UserID] = true, true
 		}
 	}
@@ -264,9 +311,11 @@ func (s *Store) confirmAccounts(ctx context.Context, tx *sqlx.Tx, sender string,
 		byID[o.ID] = o.org()
 	}
 	var users []userRow
-	if err := selectIn(ctx, tx, &users, `SELECT `+userColumns+` FROM users WHERE id IN (?) ORDER BY id`+suffix,
-		nil, anys(sortedKeys(userIDs))); err != nil {
-		return nil, fmt.Errorf("store: users of confirmation link: %w", err)
+	if len(userIDs) > 0 {
+		if err := selectIn(ctx, tx, &users, `SELECT `+userColumns+` FROM users WHERE id IN (?) ORDER BY id`+suffix,
+			nil, anys(sortedKeys(userIDs))); err != nil {
+			return nil, fmt.Errorf("store: users of confirmation link: %w", err)
+		}
 	}
 	since := s.now().Add(-time.Hour)
 	var out []domain.Account
@@ -281,9 +330,11 @@ func (s *Store) confirmAccounts(ctx context.Context, tx *sqlx.Tx, sender string,
 			}
 		}
 		if limit := a.Org.Policy.MaxRequestsPerHour; limit > 0 {
-			if err := tx.GetContext(ctx, &a.RecentUnlocks, tx.Rebind(recentUnlocks), cr.OrgID, emailActor(cr.Email), since, limit); err != nil {
-				return nil, fmt.Errorf("store: recent unlocks of %s: %w", cr.Email, err)
+			n, err := recentByEmail(ctx, tx, a.Org, cr.Email, since, limit)
+			if err != nil {
+				return nil, err
 			}
+			a.RecentUnlocks = n
 		}
 		out = append(out, a)
 	}
@@ -294,6 +345,24 @@ func (s *Store) confirmAccounts(ctx context.Context, tx *sqlx.Tx, sender string,
 // time, up to a limit: what max_requests_per_hour limits.
 const recentUnlocks = `SELECT count(*) FROM (SELECT 1 FROM request_items
 	WHERE org_id = ? AND decided_by = ? AND state = 'applied' AND decided_at > ? LIMIT ?) x`
+
+// recentByEmail counts contact email's unlocks by email in org since a
+// time, up to limit: in a remote directory, those still waiting for its
+// answer count too.
+func recentByEmail(ctx context.Context, tx *sqlx.Tx, org domain.Org, email string, since time.Time, limit int) (int, error) {
+	var n int
+	if err := tx.GetContext(ctx, &n, tx.Rebind(recentUnlocks), org.ID, emailActor(email), since, limit); err != nil {
+		return 0, fmt.Errorf("store: recent unlocks of %s: %w", email, err)
+	}
+	if org.Remote() && n < limit {
+		var m int
+		if err := tx.GetContext(ctx, &m, tx.Rebind(recentApplying), org.ID, emailActor(email), since, limit-n); err != nil {
+			return 0, fmt.Errorf("store: recent unlocks of %s: %w", email, err)
+		}
+		n += m
+	}
+	return n, nil
+}
 
 // lockOf narrows a FOR UPDATE suffix to the rows of one table of a join.
 func lockOf(suffix, alias string) string {

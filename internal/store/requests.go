@@ -64,6 +64,10 @@ type FollowUp struct {
 	Items []domain.Item
 	// Sender is the requesting contact's address, for FollowUpRequeued.
 	Sender string
+	// Confirm, for FollowUpApplied, is the request's confirmation link,
+	// made in the transaction that queues the reply carrying it; nil when
+	// the decision asked for none or nothing waits for it any more.
+	Confirm *ConfirmMail
 }
 
 // FollowUpRenderer renders a follow-up inside the transaction that resolves

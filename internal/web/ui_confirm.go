@@ -32,7 +32,11 @@ type confirmData struct {
 	// Unlock are the users the link unlocks (or, Done, unlocked); Queued
 	// those that stay queued, each with why.
 	Unlock, Queued []confirmItem
-	ExpiresAt      time.Time
+	// Applying are the users the link has their remote directory unlock
+	// after the click: Done, the page says they are being applied, never
+	// unlocked, as the directory has not answered yet.
+	Applying  []confirmItem
+	ExpiresAt time.Time
 	// Done is set on the answer to the Confirm button.
 	Done bool
 	// Problem, when set, is why the link did nothing (used, expired,
@@ -61,8 +65,12 @@ func confirmDataOf(token string, c store.Confirmation) confirmData {
 			d.Orgs = append(d.Orgs, it.Org.Name)
 		}
 		v := confirmItem{Org: it.Org.Name, Username: it.Item.Username, DisplayName: it.User.DisplayName}
-		if it.Item.State == domain.ItemApplied {
+		switch it.Item.State {
+		case domain.ItemApplied:
 			d.Unlock = append(d.Unlock, v)
+			continue
+		case domain.ItemApplying:
+			d.Applying = append(d.Applying, v)
 			continue
 		}
 		v.Why = describe(queueReasons, it.Item.Reason)

@@ -9,8 +9,10 @@ import (
 // confirm is the Confirm button of a confirmation link: after the client's
 // budget and the form's double-submit token, the store applies the link
 // in one transaction, exactly once, as an authenticated request from the
-// contact would be decided, and queues the threaded answer; the page then
-// says what happened. A second press finds the link used (410).
+// contact would be decided, and queues the threaded answer (for users of
+// a remote directory, once it answered: the wake reaches the apply
+// worker); the page then says what happened. A second press finds the
+// link used (410).
 func (u *ui) confirm(w http.ResponseWriter, r *http.Request) {
 	if !u.confirmAllowed(w, r) {
 		return
@@ -28,8 +30,8 @@ func (u *ui) confirm(w http.ResponseWriter, r *http.Request) {
 	}
 	u.unlocked(metrics.ChannelLink, c.Unlocked())
 	u.wake()
-	u.Log.Info("request confirmed by link", "decision", c.Link.DecisionID, "unlocked", c.Unlocked(),
-		"queued", len(c.Items)-c.Unlocked(), "request_id", httpRequestID(ctx), "client", clientAddr(ctx).String())
+	u.Log.Info("request confirmed by link", "decision", c.Link.DecisionID, "unlocked", c.Unlocked(), "applying", c.Applying(),
+		"queued", len(c.Items)-c.Unlocked()-c.Applying(), "request_id", httpRequestID(ctx), "client", clientAddr(ctx).String())
 	d := confirmDataOf(token, c)
 	d.Done = true
 	u.renderConfirm(w, r, http.StatusOK, d)
