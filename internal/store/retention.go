@@ -60,7 +60,8 @@ type retentionStep struct {
 // SweepRetention deletes what is older than r says, oldest first, in
 // batches of r.Batch rows, each in its own transaction, and writes one
 // audit entry per kind of row (actor system). Nothing that is still needed
-// goes: a decision with a queued item stays, and so do the newest
+// goes: a decision with a queued item, or one still waiting for its
+// directory (applying), stays, and so do the newest
 // decision, request item and outbox row, so that SQLite, which reuses the
 // highest id once its row is deleted, never hands an id out twice.
 //
@@ -78,7 +79,7 @@ func (s *Store) SweepRetention(ctx context.Context, r Retention) (RetentionSwept
 		{what: "decisions", keep: r.Records, count: &out.Decisions,
 			pick: `SELECT d.id FROM decisions d WHERE d.decided_at < ? AND d.id < (SELECT max(id) FROM decisions)
 				AND NOT EXISTS (SELECT 1 FROM request_items ri WHERE ri.decision_id = d.id
-					AND (ri.state = 'pending' OR ri.id = (SELECT max(id) FROM request_items)))
+					AND (ri.state IN ('pending', 'applying') OR ri.id = (SELECT max(id) FROM request_items)))
 				ORDER BY d.id LIMIT ?`,
 			apply: `DELETE FROM decisions WHERE id IN (?)`,
 			before: func(ctx context.Context, tx *sqlx.Tx, ids []int64) error {

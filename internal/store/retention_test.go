@@ -157,3 +157,32 @@ func TestRetentionOff(t *testing.T) {
 		}
 	})
 }
+
+// TestRetentionKeepsDecisionsStillApplying: a decision whose unlock still
+// waits for its remote directory is needed until the answer is recorded
+// (the reply is written then), however old it is.
+func TestRetentionKeepsDecisionsStillApplying(t *testing.T) {
+	storetest.Run(t, func(t *testing.T, s *store.Store) {
+		clk := withClock(s)
+		org := remoteOrg(t, s)
+		l := store.Lookup{Users: map[string]domain.User{
+			"jsmith": ldapUser("jsmith", domain.LockFailedLogins, "20261123110000Z", s.Now().Add(-time.Hour)),
+		}}
+		d := decideRemote(t, s, org, "<applying@acme.example>", l, &decisionReplies{}, "jsmith")
+		if d.Decision.Items[0].State != domain.ItemApplying {
+			t.Fatalf("items = %+v", d.Decision.Items)
+		}
+		mustDecide(t, s, message("support", "<newest@acme.example>"), verified(contactAddr, "nobody"))
+		clk.Add(800 * day)
+		swept, err := s.SweepRetention(ctx, store.Retention{Records: 400 * day})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if swept.Decisions != 0 {
+			t.Errorf("swept %+v: the applying decision went", swept)
+		}
+		if claimed, err := s.ClaimApplying(ctx, "w1", 10, time.Minute); err != nil || len(claimed) != 1 {
+			t.Errorf("after the sweep the worker claims %+v, %v; want the applying item", claimed, err)
+		}
+	})
+}
