@@ -6,6 +6,9 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"net/http/cookiejar"
+	"net/url"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -112,11 +115,14 @@ var kinds = []kind{
 func builtinAccounts(r *running) accounts {
 	return accounts{
 		lock: func(t *testing.T, username, reason string) {
-			var l *domain.Lock
+			u := domain.User{Username: username}
 			if reason != "" {
-				l = &domain.Lock{Reason: domain.LockReason(reason), At: time.Now(), By: "test", Note: "set by the test"}
+				u.Lock = &domain.Lock{Reason: domain.LockReason(reason), At: time.Now(), By: "test", Note: "set by the test"}
 			}
-			if _, err := r.App.Store.CreateUser(r.Ctx, "acme", domain.User{Username: username, Lock: l}, "test", "cli"); err != nil {
+			if u.Lock != nil && u.Lock.Reason == domain.LockFailedLogins {
+				u.FailedLogins, u.LastFailedAt = 5, time.Now() // as the failures that locked it left it
+			}
+			if _, err := r.App.Store.CreateUser(r.Ctx, "acme", u, "test", "cli"); err != nil {
 				t.Fatal(err)
 			}
 		},
@@ -165,8 +171,9 @@ func ldapAccounts(slapd *ldaptest.Server, orgDN string) accounts {
 // kind (builtin, ldap on a real slapd, sql on MariaDB, webhook on an
 // in-process HTTPS application checking signatures) and engine: a signed
 // request unlocks a failed-login lock in the directory and queues an admin
-// lock; the API's unlock and bulk reset change the directory, audited
-// naming it; the admin lock survives all of it.
+// lock; the API's unlock, then the UI's unlock (signed in as the org's admin)
+// and its bulk reset, change the directory, audited naming it; the admin
+// lock survives all of it.
 func TestServeEndToEndPerDirectoryKind(t *testing.T) {
 	for _, k := range kinds {
 		for _, e := range storetest.Engines() {
@@ -194,14 +201,23 @@ func TestServeEndToEndPerDirectoryKind(t *testing.T) {
 				}
 				acc.lock(t, "ann", "failed_logins")
 				acc.lock(t, "erin", "failed_logins")
+				acc.lock(t, "fred", "failed_logins")
 				if code, body := post(t, r.App, token, "/api/v1/orgs/acme/users/ann/unlock"); code != http.StatusOK || !strings.Contains(body, `"status":"active"`) {
 					t.Errorf("the API's unlock = %d %s", code, body)
 				}
-				code, body := post(t, r.App, token, "/api/v1/orgs/acme/users/reset-failed-logins")
-				if code != http.StatusOK || body != `{"unlocked":["erin"]}` {
-					t.Errorf("the bulk reset = %d %s", code, body)
+				// The UI, as acme's admin: unlock erin from her page, then the
+				// bulk reset on the org page lifts fred's lock and not boss's.
+				ui := uiSignIn(t, r.App, "admin@acme.example")
+				if p := ui.submit(t, "/orgs/acme/users/erin", "/orgs/acme/users/erin/unlock"); p.status != http.StatusOK {
+					t.Errorf("the UI's unlock = %d\n%s", p.status, p.body)
 				}
-				for user, want := range map[string]string{"ann": "active", "erin": "active", "boss": "locked admin", "jsmith": "active"} {
+				if s := acc.state(t, "erin"); s != "active" {
+					t.Errorf("erin after the UI's unlock: %s", s)
+				}
+				if p := ui.submit(t, "/orgs/acme", "/orgs/acme/reset-failed-logins"); p.status != http.StatusOK {
+					t.Errorf("the UI's bulk reset = %d\n%s", p.status, p.body)
+				}
+				for user, want := range map[string]string{"ann": "active", "erin": "active", "fred": "active", "boss": "locked admin", "jsmith": "active"} {
 					if s := acc.state(t, user); s != want {
 						t.Errorf("%s = %s, want %s", user, s, want)
 					}
@@ -216,8 +232,8 @@ func TestServeEndToEndPerDirectoryKind(t *testing.T) {
 						unlocked = append(unlocked, en.Target)
 					}
 				}
-				if got := strings.Join(unlocked, " "); got != "erin ann" {
-					t.Errorf("HTTP unlocks audited with %q: %q, want erin ann", k.apiAudit, got)
+				if got := strings.Join(unlocked, " "); got != "fred erin ann" {
+					t.Errorf("HTTP unlocks audited with %q: %q, want fred erin ann", k.apiAudit, got)
 				}
 				r.stop(t)
 			})
@@ -239,4 +255,59 @@ func post(t *testing.T, a *app.App, token, path string) (int, string) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)
 	return resp.StatusCode, strings.TrimSpace(string(b))
+}
+
+// uiClient is a browser's cookies, signed in to the web UI.
+type uiClient struct {
+	c    *http.Client
+	base string
+}
+
+// uiSignIn adds email as an admin of acme and signs in through the form.
+func uiSignIn(t *testing.T, a *app.App, email string) *uiClient {
+	t.Helper()
+	const pw = "correct horse battery staple 7"
+	hash, err := password.Hash(pw, password.Params{Time: 1, Memory: 64, Threads: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Store.AddOperator(context.Background(), store.Operator{Email: email, Role: domain.RoleAdmin, OrgSlug: "acme"}, hash, "test", "cli"); err != nil {
+		t.Fatal(err)
+	}
+	jar, _ := cookiejar.New(nil)
+	u := &uiClient{c: &http.Client{Jar: jar}, base: "http://" + a.Addr()}
+	if p := u.submitForm(t, "/signin", "/signin", url.Values{"email": {email}, "password": {pw}}); p.status != http.StatusOK || strings.Contains(p.body, `action="/signin"`) {
+		t.Fatalf("sign-in = %d\n%s", p.status, p.body)
+	}
+	return u
+}
+
+// submit opens page and posts the form whose action is action, with the
+// page's CSRF token; redirects are followed.
+func (u *uiClient) submit(t *testing.T, page, action string) page {
+	t.Helper()
+	return u.submitForm(t, page, action, url.Values{})
+}
+
+func (u *uiClient) submitForm(t *testing.T, pagePath, action string, form url.Values) page {
+	t.Helper()
+	p := fetch(t, u.c, http.MethodGet, u.base+pagePath, nil)
+	if !strings.Contains(p.body, `action="`+action+`"`) {
+		t.Fatalf("%s (%d) has no form posting to %s:\n%s", pagePath, p.status, action, p.body)
+	}
+	csrf := regexp.MustCompile(`name="csrf" value="([^"]+)"`).FindStringSubmatch(p.body)
+	if csrf == nil {
+		t.Fatalf("%s has no CSRF token", pagePath)
+	}
+	form.Set("csrf", csrf[1])
+	req, _ := http.NewRequest(http.MethodPost, u.base+action, strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.Header.Set("Origin", u.base)
+	resp, err := u.c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return page{status: resp.StatusCode, body: string(b)}
 }
