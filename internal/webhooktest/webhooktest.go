@@ -1,12 +1,8 @@
 // Package webhooktest is a host application for tests of the webhook
 // directory kind outside its package: an in-process HTTPS server that
-// checks every request's signature and timestamp with webhook.Verify,
-// decodes strictly and
-// answers lookup, unlock, lock, list and ping from its accounts, kept per
-// org. It does not refuse a signature seen before: two identical requests
-// in the same second (a list asked twice, a retried unlock) carry the same
-// signature, and are not replays (the webhook package's own tests cover a
-// receiver that refuses them).
+// checks every request's signature and timestamp with webhook.Verify and
+// refuses a nonce it has seen (a replay), decodes strictly and answers
+// lookup, unlock, lock, list and ping from its accounts, kept per org.
 package webhooktest
 
 import (
@@ -54,12 +50,13 @@ type App struct {
 	// between unlockd's lookup and its unlock.
 	BeforeUnlock func(org, username string)
 	calls        map[string]int
+	nonces       map[string]bool // accepted so far
 }
 
 // Start runs the application until the test ends.
 func Start(tb testing.TB) *App {
 	tb.Helper()
-	a := &App{accounts: map[string]map[string]*account{}, calls: map[string]int{}}
+	a := &App{accounts: map[string]map[string]*account{}, calls: map[string]int{}, nonces: map[string]bool{}}
 	a.srv = httptest.NewTLSServer(http.HandlerFunc(a.serve))
 	tb.Cleanup(a.srv.Close)
 	a.URL = a.srv.URL + "/unlockd"
@@ -128,10 +125,12 @@ func (a *App) serve(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	sig := r.Header.Get(webhook.SignatureHeader)
-	if err := webhook.Verify([]byte(Secret), sig, body, time.Now(), webhook.DefaultWindow); err != nil {
-		http.Error(w, `{"error":"bad signature"}`, http.StatusUnauthorized)
+	nonce, err := webhook.Verify([]byte(Secret), sig, body, time.Now(), webhook.DefaultWindow)
+	if err != nil || a.nonces[nonce] {
+		http.Error(w, `{"error":"bad or replayed signature"}`, http.StatusUnauthorized)
 		return
 	}
+	a.nonces[nonce] = true
 	op := r.URL.Path[len("/unlockd/"):]
 	a.calls[op]++
 	if a.fail > 0 {

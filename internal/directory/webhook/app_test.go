@@ -42,6 +42,7 @@ type app struct {
 	hang     bool
 	reply    func(w http.ResponseWriter) bool // replaces the answer when it returns true
 	requests []captured
+	nonces   map[string]bool // accepted so far: a repeat is a replay
 }
 
 // captured is a request as the app received it.
@@ -54,7 +55,7 @@ var lockedAt = time.Date(2026, 11, 30, 9, 15, 42, 123456789, time.UTC)
 
 func startApp(t *testing.T) *app {
 	t.Helper()
-	a := &app{t: t, accounts: map[string]map[string]*account{
+	a := &app{t: t, nonces: map[string]bool{}, accounts: map[string]map[string]*account{
 		"acme": {
 			"ann":   {name: "Ann", email: "ann@acme.example", locked: true, reason: "failed_logins", at: lockedAt, mark: "ppolicy:20261130091542Z"},
 			"bob":   {name: "Bob", locked: true, reason: "admin", at: lockedAt, note: "on leave"},
@@ -96,10 +97,16 @@ func (a *app) serve(w http.ResponseWriter, r *http.Request) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.requests = append(a.requests, captured{path: r.URL.Path, signature: r.Header.Get(SignatureHeader), body: body})
-	if err := Verify([]byte(testSecret), r.Header.Get(SignatureHeader), body, a.clock(), DefaultWindow); err != nil {
+	nonce, err := Verify([]byte(testSecret), r.Header.Get(SignatureHeader), body, a.clock(), DefaultWindow)
+	switch {
+	case err != nil:
 		http.Error(w, `{"error": "`+err.Error()+`"}`, http.StatusUnauthorized)
 		return
+	case a.nonces[nonce]:
+		http.Error(w, `{"error": "replayed: nonce seen before"}`, http.StatusUnauthorized)
+		return
 	}
+	a.nonces[nonce] = true
 	if a.hang {
 		a.mu.Unlock()
 		<-r.Context().Done()

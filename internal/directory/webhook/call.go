@@ -69,7 +69,7 @@ func (d *Directory) attempt(ctx context.Context, op string, body []byte, ans any
 	r.Header.Set("Content-Type", "application/json")
 	r.Header.Set("Accept", "application/json")
 	r.Header.Set("User-Agent", "unlockd")
-	r.Header.Set(SignatureHeader, Sign(d.secret, d.Now(), body))
+	r.Header.Set(SignatureHeader, Sign(d.secret, d.Now(), NewNonce(), body)) // a new nonce for each attempt
 	resp, err := d.client.Do(r)
 	if err != nil {
 		return true, err

@@ -46,18 +46,18 @@
 //
 // # Signature
 //
-//	Unlockd-Signature: t=1796030142,v1=05e7f9636195a00eee55078b8eb2a5d1a8772285c085fd1a57a0d93240903722
+//	Unlockd-Signature: t=1796030142,n=6a1f0c3e9b2d4e5f8a7b6c5d4e3f2a1b,v1=9eb80105e64bf500f419e0c1a2405254ff01f52edaaa752d99904c07a53ea5d5
 //
-// t is the Unix time of signing, v1 the lowercase hex HMAC-SHA256, keyed
-// with the shared secret, of t, a full stop and the exact body bytes. The
-// receiver recomputes it over the raw body before parsing it, compares in
-// constant time, and refuses a t more than 5 minutes from its clock.
-// Several v1 values may be sent while a secret is rotated; one must match.
-// The example above signs {"org":"acme","usernames":["ann"]} with the secret
-// "correct horse battery staple"; check an implementation with
+// t is the Unix time of signing; n a nonce, 16 to 64 letters and digits,
+// new for every request sent (a retry included); v1 the lowercase hex
+// HMAC-SHA256, keyed with the shared secret, of t, a full stop, n, a full
+// stop and the exact body bytes. The receiver recomputes it over the raw
+// body before parsing it, compares in constant time, refuses a t more than
+// 5 minutes from its clock, and refuses a nonce it has accepted within
+// those 5 minutes (a replay). Several v1 values may be sent while a secret
+// is rotated; one must match. The example above signs
+// {"org":"acme","usernames":["ann"]} with the secret "correct horse
+// battery staple"; check an implementation with
 //
-//	printf %s '1796030142.{"org":"acme","usernames":["ann"]}' | openssl dgst -sha256 -hmac 'correct horse battery staple'
-//
-// The window bounds replays; a receiver that must refuse a replay inside
-// it too remembers the signatures it accepted for 5 minutes.
+//	printf %s '1796030142.6a1f0c3e9b2d4e5f8a7b6c5d4e3f2a1b.{"org":"acme","usernames":["ann"]}' | openssl dgst -sha256 -hmac 'correct horse battery staple'
 package webhook

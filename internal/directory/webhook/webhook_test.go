@@ -138,13 +138,38 @@ func TestReplayRefused(t *testing.T) {
 		t.Fatalf("last request %s", unlock.path)
 	}
 
-	// The same request and signature, six minutes later.
-	later := time.Now().Add(6 * time.Minute)
-	if err := Verify([]byte(testSecret), unlock.signature, unlock.body, later, DefaultWindow); !errors.Is(err, ErrStaleSignature) {
-		t.Errorf("Verify of a replay after the window = %v, want ErrStaleSignature", err)
+	// ann is locked again, the same way; the same request and signature
+	// sent again at once is refused by the nonce the app remembers.
+	a.set(func() {
+		a.accounts["acme"]["ann"] = &account{locked: true, reason: "failed_logins", at: lockedAt, mark: "ppolicy:20261130091542Z"}
+	})
+	if code, body := a.resend(t, unlock); code != http.StatusUnauthorized || !strings.Contains(body, "nonce seen before") {
+		t.Errorf("unlock replayed inside the window: HTTP %d %s, want 401", code, body)
+	}
+	if !a.accounts["acme"]["ann"].locked {
+		t.Error("the replay inside the window unlocked ann")
+	}
+	// Retries are new requests with nonces of their own, never replays.
+	a.set(func() { a.fail = 1 })
+	if err := d.Unlock(ctx, acme, "ann", *ann.Lock); err != nil {
+		t.Errorf("unlock after one 503: %v", err)
+	}
+	reqs = a.captured()
+	if n1, n2 := nonceOf(t, reqs[len(reqs)-2]), nonceOf(t, reqs[len(reqs)-1]); n1 == n2 {
+		t.Errorf("the retry reused the nonce %s", n1)
 	}
 	a.set(func() {
 		a.accounts["acme"]["ann"] = &account{locked: true, reason: "failed_logins", at: lockedAt, mark: "ppolicy:20261130091542Z"}
+	})
+
+	// The same request and signature, six minutes later: stale, whatever
+	// the receiver remembers.
+	later := time.Now().Add(6 * time.Minute)
+	if _, err := Verify([]byte(testSecret), unlock.signature, unlock.body, later, DefaultWindow); !errors.Is(err, ErrStaleSignature) {
+		t.Errorf("Verify of a replay after the window = %v, want ErrStaleSignature", err)
+	}
+	a.set(func() {
+		a.nonces = map[string]bool{} // a receiver that forgot its nonces
 		a.now = later
 	})
 	if code, body := a.resend(t, unlock); code != http.StatusUnauthorized || !strings.Contains(body, "outside the time window") {
@@ -164,14 +189,29 @@ func TestReplayRefused(t *testing.T) {
 	noSecret(t, err)
 }
 
+// nonceOf returns the n= of a captured request's signature.
+func nonceOf(t *testing.T, c captured) string {
+	t.Helper()
+	n, err := Verify([]byte(testSecret), c.signature, c.body, time.Now(), time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
 func TestVerify(t *testing.T) {
 	secret := []byte(testSecret)
 	body := []byte(`{"org":"acme"}`)
 	now := time.Unix(1_800_000_000, 0)
-	good := Sign(secret, now, body)
-	if !strings.HasPrefix(good, "t=1800000000,v1=") {
+	const nonce = "0123456789abcdefABCDEF"
+	good := Sign(secret, now, nonce, body)
+	if !strings.HasPrefix(good, "t=1800000000,n="+nonce+",v1=") {
 		t.Fatalf("Sign = %q", good)
 	}
+	if a, b := NewNonce(), NewNonce(); a == b || !validNonce(a) {
+		t.Errorf("NewNonce gave %q and %q", a, b)
+	}
+	v1 := "v1=" + strings.SplitN(good, "v1=", 2)[1]
 	tests := []struct {
 		name, header string
 		body         []byte
@@ -183,19 +223,27 @@ func TestVerify(t *testing.T) {
 		{"after the window", good, body, now.Add(5*time.Minute + time.Second), ErrStaleSignature},
 		{"from the future", good, body, now.Add(-6 * time.Minute), ErrStaleSignature},
 		{"another body", good, []byte(`{"org":"globex"}`), now, ErrBadSignature},
-		{"another secret", Sign([]byte("another secret, 16+ bytes"), now, body), body, now, ErrBadSignature},
+		{"another secret", Sign([]byte("another secret, 16+ bytes"), now, nonce, body), body, now, ErrBadSignature},
 		{"time changed", strings.Replace(good, "t=1800000000", "t=1800000001", 1), body, now, ErrBadSignature},
-		{"rotated secret, second v1", Sign([]byte("old secret, 16+ bytes"), now, body) + ",v1=" + strings.SplitN(good, "v1=", 2)[1], body, now, nil},
-		{"no v1", "t=1800000000", body, now, ErrBadSignature},
-		{"no t", "v1=" + strings.SplitN(good, "v1=", 2)[1], body, now, ErrBadSignature},
+		{"nonce changed", strings.Replace(good, "n="+nonce, "n=1"+nonce[1:], 1), body, now, ErrBadSignature},
+		{"no nonce", "t=1800000000," + v1, body, now, ErrBadSignature},
+		{"short nonce", Sign(secret, now, "abc", body), body, now, ErrBadSignature},
+		{"nonce with a separator", Sign(secret, now, "0123456789abcdef.x", body), body, now, ErrBadSignature},
+		{"two nonces", "t=1800000000,n=" + nonce + ",n=" + nonce + "," + v1, body, now, ErrBadSignature},
+		{"rotated secret, second v1", Sign([]byte("old secret, 16+ bytes"), now, nonce, body) + "," + v1, body, now, nil},
+		{"no v1", "t=1800000000,n=" + nonce, body, now, ErrBadSignature},
+		{"no t", "n=" + nonce + "," + v1, body, now, ErrBadSignature},
 		{"garbage", "Bearer abc", body, now, ErrBadSignature},
 		{"short v1", "t=1800000000,v1=abcd", body, now, ErrBadSignature},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := Verify(secret, tt.header, tt.body, tt.at, DefaultWindow)
+			n, err := Verify(secret, tt.header, tt.body, tt.at, DefaultWindow)
 			if (tt.want == nil) != (err == nil) || (tt.want != nil && !errors.Is(err, tt.want)) {
 				t.Fatalf("Verify = %v, want %v", err, tt.want)
+			}
+			if (err == nil) != (n == nonce) {
+				t.Errorf("Verify gave the nonce %q with %v", n, err)
 			}
 			noSecret(t, err)
 		})
