@@ -30,12 +30,14 @@ const (
 
 // intakeFlags are the intake subcommand's flags.
 type intakeFlags struct {
-	dsn      string
-	schema   string
-	stores   []string
-	imap     string
-	messages int
-	rounds   int
+	dsn        string
+	schema     string
+	stores     []string
+	imap       string
+	messages   int
+	rounds     int
+	inProcess  bool
+	cpuprofile string
 }
 
 func runIntake(ctx context.Context, args []string, out io.Writer) error {
@@ -48,6 +50,8 @@ func runIntake(ctx context.Context, args []string, out io.Writer) error {
 	fs.StringVar(&f.imap, "imap", "dovecot", "IMAP server: dovecot (Debian's dovecot-imapd, started here; needs root) or memory (in this process)")
 	fs.IntVar(&f.messages, "messages", 10000, "signed requests in the mailbox, one per locked user")
 	fs.IntVar(&f.rounds, "rounds", 2, "drains per store, each into a fresh store from a freshly filled mailbox")
+	fs.BoolVar(&f.inProcess, "in-process", false, "run the app in this process rather than the built binary (for -cpuprofile)")
+	fs.StringVar(&f.cpuprofile, "cpuprofile", "", "`folder` for CPU profiles of serve during each drain (needs -in-process)")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: go run ./internal/bench intake [flags]\n\n"+
 			"Fills an IMAP mailbox with -messages DKIM-signed requests from a contact, each for a user locked\n"+
@@ -80,6 +84,8 @@ func runIntake(ctx context.Context, args []string, out io.Writer) error {
 		return usagef("-messages must be between 1 and 1000000")
 	case f.rounds < 1 || f.rounds > 100:
 		return usagef("-rounds must be between 1 and 100")
+	case f.cpuprofile != "" && !f.inProcess:
+		return usagef("-cpuprofile needs -in-process: the built binary has no profiler")
 	}
 	return intakeBench(ctx, f, out)
 }
@@ -201,8 +207,13 @@ log: {level: warn}
 	if err := os.WriteFile(cfgPath, []byte(cfg), 0o600); err != nil {
 		return d, err
 	}
+	watch, err := store.Open(ctx, kind, dsn) // to see the decisions come in
+	if err != nil {
+		return d, err
+	}
+	defer watch.Close()
 	before, start := sampleCPU(), time.Now()
-	srv, err := startServe(ctx, dir, cfgPath, addr, false)
+	srv, err := startServe(ctx, dir, cfgPath, addr, f.inProcess)
 	if err != nil {
 		return d, err
 	}
@@ -212,22 +223,15 @@ log: {level: warn}
 			srv.stop()
 		}
 	}()
-	for {
-		left, err := box.left(len(msgs))
-		if err != nil {
+	prof := ""
+	if f.cpuprofile != "" {
+		if err := os.MkdirAll(f.cpuprofile, 0o755); err != nil {
 			return d, err
 		}
-		if left == 0 {
-			break
-		}
-		if time.Since(start) > 10*time.Minute {
-			return d, fmt.Errorf("%d messages not drained after 10 minutes (see %s)", left, filepath.Join(dir, "serve.log"))
-		}
-		select {
-		case <-ctx.Done():
-			return d, ctx.Err()
-		case <-time.After(5 * time.Millisecond):
-		}
+		prof = filepath.Join(f.cpuprofile, fmt.Sprintf("intake-%s-%d.pprof", kind, time.Now().UnixNano()))
+	}
+	if err := srv.profile(prof, func() error { return awaitDrained(ctx, watch, box, len(msgs), start, dir) }); err != nil {
+		return d, err
 	}
 	d.took = time.Since(start)
 	groups := cpuGroups{pids: map[string]int{"unlockd": srv.pid}, names: map[string][]string{"postgres": {"postgres"}}}
@@ -242,4 +246,37 @@ log: {level: warn}
 		return d, fmt.Errorf("serve: %w", err)
 	}
 	return d, checkDrained(ctx, kind, dsn, len(msgs))
+}
+
+// awaitDrained waits until serve has decided all n messages and moved them
+// out of the INBOX. It asks the store for the count of decisions (cheap)
+// until all are in, and only then reads the mailbox's folders, whose
+// listing costs CPU in proportion to the messages in them: polling those
+// alone would take a share of the cores the drain runs on.
+func awaitDrained(ctx context.Context, watch *store.Store, box *mailbox, n int, start time.Time, dir string) error {
+	for {
+		every := 50 * time.Millisecond
+		decided, err := watch.CountDecisions(ctx, "support")
+		if err != nil {
+			return err
+		}
+		if decided >= n {
+			left, err := box.left(n)
+			if err != nil {
+				return err
+			}
+			if left == 0 {
+				return nil
+			}
+			every = 2 * time.Millisecond
+		}
+		if time.Since(start) > 10*time.Minute {
+			return fmt.Errorf("%d of %d messages decided after 10 minutes (see %s)", decided, n, filepath.Join(dir, "serve.log"))
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(every):
+		}
+	}
 }
