@@ -121,8 +121,12 @@ type staged struct {
 	err      error
 }
 
-// run decides queue in batches, each one's decision overlapping the next
-// one's fetch and preparation.
+// run decides queue in batches. It pipelines: while one batch is decided
+// (the database's turn), the batch before it is filed and the next one
+// fetched and prepared (IMAP's and the cores' turn), in that order, so
+// IMAP commands never overlap. A batch's checkpoint is recorded only once
+// it is filed; a batch decided while the one before it fails to be filed
+// is fetched again and found decided (exactly once: duplicates).
 func (r *round) run(ctx, stopping context.Context, queue []sized) error {
 	take := func() []sized {
 		n := r.w.batchLen(queue)
@@ -130,29 +134,75 @@ func (r *round) run(ctx, stopping context.Context, queue []sized) error {
 		queue = queue[n:]
 		return b
 	}
-	next := r.stage(ctx, take())
+	cur := r.stage(ctx, take())
+	var prev *filing // decided, not yet filed
 	for {
-		cur := next
 		if cur.err != nil {
-			return cur.err
+			return r.finish(ctx, prev, cur.err)
 		}
-		var ahead chan staged
-		if len(queue) > 0 && stopping.Err() == nil {
-			ahead = make(chan staged, 1)
-			batch := take()
-			go func() { ahead <- r.stage(ctx, batch) }()
+		moved := make(chan error, 1)
+		ahead := make(chan staged, 1)
+		more := len(queue) > 0 && stopping.Err() == nil
+		var batch []sized
+		if more {
+			batch = take()
 		}
-		results := r.decide(ctx, cur)
-		if ahead != nil {
-			next = <-ahead
-		}
-		if err := r.file(ctx, cur.batch, results); err != nil {
+		go func() {
+			err := prev.move(r)
+			moved <- err
+			if err == nil && more {
+				ahead <- r.stage(ctx, batch)
+			}
+		}()
+		decided := &filing{batch: cur.batch, results: r.decide(ctx, cur)}
+		if err := <-moved; err != nil {
 			return err
 		}
-		if ahead == nil {
-			return nil
+		if err := prev.record(ctx, r); err != nil {
+			if more {
+				<-ahead // the connection is free again
+			}
+			return err
+		}
+		prev = decided
+		if !more {
+			return r.finish(ctx, prev, nil)
+		}
+		cur = <-ahead
+	}
+}
+
+// filing is a decided batch on its way to its folders.
+type filing struct {
+	batch   []sized
+	results []result
+}
+
+// finish files the last decided batch, if any, and returns its first
+// failure, or else err.
+func (r *round) finish(ctx context.Context, last *filing, err error) error {
+	if merr := last.move(r); merr != nil {
+		return merr
+	}
+	if rerr := last.record(ctx, r); rerr != nil {
+		return rerr
+	}
+	return err
+}
+
+// move files a decided batch's messages, one command per folder; nil
+// files nothing.
+func (f *filing) move(r *round) error {
+	if f == nil {
+		return nil
+	}
+	moves := map[Folder][]uint32{}
+	for i, res := range f.results {
+		if res.outcome == decided {
+			moves[res.folder] = append(moves[res.folder], f.batch[i].uid)
 		}
 	}
+	return r.w.move(r.c, moves)
 }
 
 // Defaults of batching and of the memory budget.
@@ -238,19 +288,13 @@ func (r *round) decide(ctx context.Context, st staged) []result {
 	return results
 }
 
-// file moves a decided batch's messages, one command per folder, records
-// the deferrals and the checkpoint, and returns the batch's first failure.
-func (r *round) file(ctx context.Context, batch []sized, results []result) error {
-	moves := map[Folder][]uint32{}
-	for i, res := range results {
-		if res.outcome == decided {
-			moves[res.folder] = append(moves[res.folder], batch[i].uid)
-		}
+// record writes what a filed batch leaves, the deferrals and the
+// checkpoint, and returns the batch's first failure; nil records nothing.
+func (f *filing) record(ctx context.Context, r *round) error {
+	if f == nil {
+		return nil
 	}
-	if err := r.w.move(r.c, moves); err != nil {
-		return err
-	}
-	done, toDefer, herr := r.w.settle(batch, results, r.last, r.due, &r.settled)
+	done, toDefer, herr := r.w.settle(f.batch, f.results, r.last, r.due, &r.settled)
 	if err := r.w.checkpoints.SaveDeferrals(ctx, r.w.cfg.Name, r.uidvalidity, toDefer, r.settled); err != nil {
 		return err
 	}
