@@ -13,14 +13,16 @@ import (
 	"time"
 
 	"github.com/unlockd/unlockd/internal/domain"
+	"github.com/unlockd/unlockd/internal/intake"
 	"github.com/unlockd/unlockd/internal/mailtest"
 	"github.com/unlockd/unlockd/internal/store"
 	"github.com/unlockd/unlockd/internal/storetest"
 )
 
 // backlog is how many requests wait in the mailbox when serve starts: four
-// intake batches, so SIGTERM lands in the middle.
-const backlog = 2000
+// intake batches, so SIGTERM lands in the middle (intake decides the batch
+// it has fetched ahead before it stops).
+const backlog = 4 * intake.DefaultBatchSize
 
 // TestSIGTERMMidBacklogLosesNothing runs the real binary against an IMAP
 // server holding a backlog of verified requests, sends it SIGTERM in the

@@ -14,6 +14,7 @@ import (
 	"github.com/unlockd/unlockd/internal/app"
 	"github.com/unlockd/unlockd/internal/config"
 	"github.com/unlockd/unlockd/internal/domain"
+	"github.com/unlockd/unlockd/internal/intake"
 	"github.com/unlockd/unlockd/internal/mailtest"
 	"github.com/unlockd/unlockd/internal/password"
 	"github.com/unlockd/unlockd/internal/store"
@@ -92,7 +93,7 @@ func TestServeWaitsForPostgreSQL(t *testing.T) {
 
 // restartBacklog is how many requests wait when PostgreSQL is restarted:
 // four intake batches, so that the restart lands in the middle of intake.
-const restartBacklog = 2000
+const restartBacklog = 4 * intake.DefaultBatchSize
 
 // TestPostgreSQLRestartUnderBacklog stops PostgreSQL (as a crash would)
 // in the middle of a backlog and starts it again: meanwhile intake pauses,

@@ -207,11 +207,13 @@ func (f *filing) move(r *round) error {
 
 // Defaults of batching and of the memory budget.
 const (
-	// DefaultBatchSize: a batch's transaction, its MOVE and its commit
-	// cost about the same whatever its size (some 35 ms for a MOVE in
-	// Dovecot), so a backlog drains in few large batches; the fetch budget
-	// bounds their bytes.
-	DefaultBatchSize   = 500
+	// DefaultBatchSize: a batch's transaction and its MOVE each cost
+	// something whatever the batch's size (Dovecot's MOVE updates both
+	// folders' indexes), so a backlog drains in few large batches: 1000
+	// drained 10,000 requests about 5% faster than 500, and 2000 only 3%
+	// faster again while holding the batch's row locks twice as long
+	// (bench intake). The fetch budget bounds their bytes.
+	DefaultBatchSize   = 1000
 	DefaultFetchBudget = 32 << 20
 	DefaultSpoolBytes  = 1 << 20
 )
