@@ -15,10 +15,18 @@ const maxParams = 30000
 // insertRows inserts rows into table with as few multi-row statements as
 // maxParams allows. suffix is appended to each ("ON CONFLICT ... DO
 // NOTHING", "RETURNING id, message_key"); with scan set, every returned row
-// is passed to it.
+// is passed to it. On PostgreSQL the rows go as one JSON parameter
+// (jsonRows) whenever their values allow.
 func insertRows(ctx context.Context, tx *sqlx.Tx, table string, columns []string, rows [][]any, suffix string, scan func(*sqlx.Rows) error) error {
 	if len(rows) == 0 {
 		return nil
+	}
+	if tx.DriverName() == Postgres && len(rows) > 1 {
+		if doc, ok := jsonRows(columns, rows); ok {
+			cols := strings.Join(columns, ", ")
+			return execRows(ctx, tx, table, "INSERT INTO "+table+" ("+cols+") SELECT "+cols+
+				" FROM json_populate_recordset(NULL::"+table+", $1) "+suffix, []any{doc}, scan)
+		}
 	}
 	per := max(1, maxParams/len(columns))
 	one := "(" + strings.TrimSuffix(strings.Repeat("?, ", len(columns)), ", ") + ")"
@@ -40,28 +48,37 @@ func insertRows(ctx context.Context, tx *sqlx.Tx, table string, columns []string
 		if suffix != "" {
 			q.WriteString(" " + suffix)
 		}
-		if scan == nil {
-			if _, err := tx.ExecContext(ctx, tx.Rebind(q.String()), args...); err != nil {
-				return fmt.Errorf("store: insert into %s: %w", table, err)
-			}
-			continue
+		if err := execRows(ctx, tx, table, tx.Rebind(q.String()), args, scan); err != nil {
+			return err
 		}
-		rs, err := tx.QueryxContext(ctx, tx.Rebind(q.String()), args...)
-		if err != nil {
+	}
+	return nil
+}
+
+// execRows runs one insert into table, passing each returned row to scan
+// when it is set.
+func execRows(ctx context.Context, tx *sqlx.Tx, table, q string, args []any, scan func(*sqlx.Rows) error) error {
+	if scan == nil {
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
 			return fmt.Errorf("store: insert into %s: %w", table, err)
 		}
-		for rs.Next() {
-			if err := scan(rs); err != nil {
-				rs.Close()
-				return fmt.Errorf("store: insert into %s: %w", table, err)
-			}
-		}
-		if err := rs.Close(); err != nil {
+		return nil
+	}
+	rs, err := tx.QueryxContext(ctx, q, args...)
+	if err != nil {
+		return fmt.Errorf("store: insert into %s: %w", table, err)
+	}
+	defer rs.Close()
+	for rs.Next() {
+		if err := scan(rs); err != nil {
 			return fmt.Errorf("store: insert into %s: %w", table, err)
 		}
-		if err := rs.Err(); err != nil {
-			return fmt.Errorf("store: insert into %s: %w", table, err)
-		}
+	}
+	if err := rs.Close(); err != nil {
+		return fmt.Errorf("store: insert into %s: %w", table, err)
+	}
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("store: insert into %s: %w", table, err)
 	}
 	return nil
 }
