@@ -147,6 +147,56 @@ func TestDroppedConnectionLosesNothing(t *testing.T) {
 	}
 }
 
+// TestCutWhileTheBatchBeforeIsDecided cuts the link in the middle of the
+// second batch's fetch, which runs while the first batch is decided: the
+// first batch is then decided but cannot be moved. After the reconnect it
+// is fetched again, found decided and filed with its verdict; every
+// message gets exactly one decision and ends up filed.
+func TestCutWhileTheBatchBeforeIsDecided(t *testing.T) {
+	const n, batch = 40, 15
+	f := newFixture(t, sqliteStore(t), n)
+	srv := mailtest.StartIMAP(t, mailtest.IMAPOptions{})
+	for i := range n {
+		srv.Append(t, "INBOX", f.signed(i))
+	}
+	proxy := mailtest.StartProxy(t, srv.Addr)
+	proxy.CutNext(batch + 7) // the first batch's bodies, then 7 of the second's
+	c := cfg(srv)
+	c.Address, c.BatchSize = proxy.Addr, batch
+	handed := &handedCount{h: f.pipe}
+	start(t, c, handed, f.st)
+	waitFor(t, func() bool { return srv.Count(t, "Processed") == n })
+	if proxy.Connections() < 2 {
+		t.Errorf("%d connections; the cut did not happen", proxy.Connections())
+	}
+	if got := handed.n.Load(); got != n+batch {
+		t.Errorf("%d messages handed over, want %d: the first batch decided before the cut, then again as duplicates", got, n+batch)
+	}
+	if got := f.decisions(t); got != n {
+		t.Errorf("%d decisions, want %d", got, n)
+	}
+	if got := f.unlocked(t); got != n {
+		t.Errorf("%d users unlocked, want %d", got, n)
+	}
+	if got := srv.Count(t, "INBOX"); got != 0 {
+		t.Errorf("%d messages left in INBOX", got)
+	}
+}
+
+// handedCount counts the messages handed to its handler's Decide.
+type handedCount struct {
+	h intake.Handler
+	n atomic.Int64
+}
+
+func (c *handedCount) Prepare(ctx context.Context, batch []intake.Message) intake.Prepared {
+	p := c.h.Prepare(ctx, batch)
+	return intake.Decided(func(ctx context.Context) []intake.Result {
+		c.n.Add(int64(len(batch)))
+		return p.Decide(ctx)
+	})
+}
+
 func TestOAuth2Login(t *testing.T) {
 	for _, mech := range []string{"XOAUTH2", "OAUTHBEARER"} {
 		t.Run(mech, func(t *testing.T) {
