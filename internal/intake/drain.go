@@ -125,8 +125,10 @@ type staged struct {
 // (the database's turn), the batch before it is filed and the next one
 // fetched and prepared (IMAP's and the cores' turn), in that order, so
 // IMAP commands never overlap. A batch's checkpoint is recorded only once
-// it is filed; a batch decided while the one before it fails to be filed
-// is fetched again and found decided (exactly once: duplicates).
+// it is filed. When the batch before fails (its move, or one of its
+// messages), the round ends with the batch just decided unfiled: the next
+// round fetches it again and finds it decided (duplicates), so each
+// message still has one decision.
 func (r *round) run(ctx, stopping context.Context, queue []sized) error {
 	take := func() []sized {
 		n := r.w.batchLen(queue)
