@@ -44,23 +44,18 @@ type Confirmation struct {
 }
 
 // Unlocked counts the users the link unlocks.
-func (c Confirmation) Unlocked() int {
-	n := 0
-	for _, it := range c.Items {
-		if it.Item.State == domain.ItemApplied {
-			n++
-		}
-	}
-	return n
-}
+func (c Confirmation) Unlocked() int { return c.count(domain.ItemApplied) }
 
 // Applying counts the users the link has a remote directory unlock: the
 // apply worker calls it after the commit, and the answer follows its
 // reply (SPEC §5).
-func (c Confirmation) Applying() int {
+func (c Confirmation) Applying() int { return c.count(domain.ItemApplying) }
+
+// count counts the link's items left in state.
+func (c Confirmation) count(state domain.ItemState) int {
 	n := 0
 	for _, it := range c.Items {
-		if it.Item.State == domain.ItemApplying {
+		if it.Item.State == state {
 			n++
 		}
 	}

@@ -186,14 +186,11 @@ func (s *Server) lockRemote(ctx context.Context, p Principal, o domain.Org, dir 
 // lock changed meanwhile is left as it is. What was lifted before a
 // failure stays lifted and audited; the failure is returned with it.
 func (s *Server) resetRemote(ctx context.Context, p Principal, o domain.Org, dir domain.Directory) ([]string, error) {
-	if !dir.Capabilities().ListLocked {
-		return nil, domain.Errorf(domain.CodeInvalid, "directory %s cannot list locked accounts; unlock them one by one", dir.Name())
-	}
 	wctx, cancel := s.waitDirectory(ctx)
 	defer cancel()
-	users, err := dir.ListLocked(wctx, o, remoteListLimit)
+	users, err := lockedIn(wctx, o, dir, "unlock them one by one")
 	if err != nil {
-		return nil, remoteErr(dir.Name(), err)
+		return nil, err
 	}
 	var names []string
 	var entries []domain.AuditEntry
@@ -264,14 +261,11 @@ func lockUnsupported(name string) string {
 // listRemote returns the org's locked accounts from its directory, by
 // username, after the username after, up to limit.
 func (s *Server) listRemote(ctx context.Context, o domain.Org, dir domain.Directory, after string, limit int) ([]domain.User, error) {
-	if !dir.Capabilities().ListLocked {
-		return nil, domain.Errorf(domain.CodeInvalid, "directory %s cannot list locked accounts; open a user by name", dir.Name())
-	}
 	ctx, cancel := s.waitDirectory(ctx)
 	defer cancel()
-	users, err := dir.ListLocked(ctx, o, remoteListLimit)
+	users, err := lockedIn(ctx, o, dir, "open a user by name")
 	if err != nil {
-		return nil, remoteErr(dir.Name(), err)
+		return nil, err
 	}
 	slices.SortFunc(users, func(a, b domain.User) int { return strings.Compare(a.Username, b.Username) })
 	out := make([]domain.User, 0, min(len(users), limit))
@@ -281,6 +275,20 @@ func (s *Server) listRemote(ctx context.Context, o domain.Org, dir domain.Direct
 		}
 	}
 	return out, nil
+}
+
+// lockedIn returns the org's locked accounts in its directory, at most
+// remoteListLimit; a directory that cannot list them is refused, with
+// what to do instead.
+func lockedIn(ctx context.Context, o domain.Org, dir domain.Directory, instead string) ([]domain.User, error) {
+	if !dir.Capabilities().ListLocked {
+		return nil, domain.Errorf(domain.CodeInvalid, "directory %s cannot list locked accounts; %s", dir.Name(), instead)
+	}
+	users, err := dir.ListLocked(ctx, o, remoteListLimit)
+	if err != nil {
+		return nil, remoteErr(dir.Name(), err)
+	}
+	return users, nil
 }
 
 // shownOnPage reports whether err is a directory's failure or refusal that

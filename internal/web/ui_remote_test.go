@@ -18,19 +18,7 @@ import (
 // unlock goes to the application; a directory that does not answer is a
 // message on the page (never a 500) and nothing changes.
 func TestUIOnWebhookDirectory(t *testing.T) {
-	app := webhooktest.Start(t)
-	dir, err := webhook.Open(context.Background(), "hook", webhook.Config{URL: app.URL, Secret: webhooktest.Secret,
-		CAFile: app.CAFile, Timeout: 2 * time.Second, MaxAttempts: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := newUIFixtureWith(t, func(c *web.Config) {
-		c.Directories = []string{"hook"}
-		c.Remote = map[string]domain.Directory{"hook": dir}
-	})
-	if _, err := f.Store.ChangeOrg(context.Background(), "acme", func(o *domain.Org) error { o.Directory = "hook"; return nil }, "test", "cli"); err != nil {
-		t.Fatal(err)
-	}
+	app, f := webhookOrg(t)
 	app.Set("acme", "ann", "failed_logins")
 	app.Set("acme", "erin", "failed_logins")
 	b := f.signedIn(t, uiAdminAcme)
@@ -63,19 +51,7 @@ func TestUIOnWebhookDirectory(t *testing.T) {
 // webhook directory lists the directory's locked accounts and offers the
 // bulk reset of its failed-login locks, which keeps the admin lock.
 func TestUIOrgPageOnWebhookDirectory(t *testing.T) {
-	app := webhooktest.Start(t)
-	dir, err := webhook.Open(context.Background(), "hook", webhook.Config{URL: app.URL, Secret: webhooktest.Secret,
-		CAFile: app.CAFile, Timeout: 2 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := newUIFixtureWith(t, func(c *web.Config) {
-		c.Directories = []string{"hook"}
-		c.Remote = map[string]domain.Directory{"hook": dir}
-	})
-	if _, err := f.Store.ChangeOrg(context.Background(), "acme", func(o *domain.Org) error { o.Directory = "hook"; return nil }, "test", "cli"); err != nil {
-		t.Fatal(err)
-	}
+	app, f := webhookOrg(t)
 	app.Set("acme", "ann", "failed_logins")
 	app.Set("acme", "bob", "admin")
 	b := f.signedIn(t, uiAdminAcme)
@@ -89,4 +65,24 @@ func TestUIOrgPageOnWebhookDirectory(t *testing.T) {
 	if app.State("acme", "ann") != "active" || app.State("acme", "bob") != "locked admin" {
 		t.Errorf("after the reset: ann %s, bob %s", app.State("acme", "ann"), app.State("acme", "bob"))
 	}
+}
+
+// webhookOrg is the UI fixture with org acme in directory hook, a webhook
+// application of the test's own that gives up after two attempts.
+func webhookOrg(t *testing.T) (*webhooktest.App, *uiFixture) {
+	t.Helper()
+	app := webhooktest.Start(t)
+	dir, err := webhook.Open(context.Background(), "hook", webhook.Config{URL: app.URL, Secret: webhooktest.Secret,
+		CAFile: app.CAFile, Timeout: 2 * time.Second, MaxAttempts: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newUIFixtureWith(t, func(c *web.Config) {
+		c.Directories = []string{"hook"}
+		c.Remote = map[string]domain.Directory{"hook": dir}
+	})
+	if _, err := f.Store.ChangeOrg(context.Background(), "acme", func(o *domain.Org) error { o.Directory = "hook"; return nil }, "test", "cli"); err != nil {
+		t.Fatal(err)
+	}
+	return app, f
 }
